@@ -1,0 +1,26 @@
+{#- Text cleaning shared by the staging models (SPEC §3): trimmed, empty is null. -#}
+{% macro clean_text(column_name, lower=false) -%}
+    {%- set trimmed = "nullif(trim(cast(" ~ column_name ~ " as " ~ dbt.type_string() ~ ")), '')" -%}
+    {%- if lower -%}lower({{ trimmed }}){%- else -%}{{ trimmed }}{%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    Parses an ISO 8601 text timestamp to a UTC timestamp without time zone; null when it cannot
+    be parsed. An offset is converted to UTC; no offset means UTC (the profile sets the session
+    time zone to UTC, which is what the cast applies to such values).
+    Engines: duckdb (default). Spark and Postgres get their own implementation when added.
+-#}
+{% macro to_utc_timestamp(column_name) -%}
+    {{ return(adapter.dispatch('to_utc_timestamp', 'customer_lifecycle')(column_name)) }}
+{%- endmacro %}
+
+{% macro default__to_utc_timestamp(column_name) -%}
+    timezone('UTC', try_cast({{ column_name }} as timestamptz))
+{%- endmacro %}
+
+
+{#- Parses a non-negative-or-not decimal amount; null when it is not a number. -#}
+{% macro to_amount(column_name) -%}
+    {{ dbt.safe_cast(column_name, "decimal(18, 2)") }}
+{%- endmacro %}

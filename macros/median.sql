@@ -1,0 +1,11 @@
+{#-
+    Median of a numeric expression as an aggregate.
+    Engines: duckdb (default; also Spark >= 3.4 has median). Postgres needs percentile_cont.
+-#}
+{% macro median(expression) -%}
+    {{ return(adapter.dispatch('median', 'customer_lifecycle')(expression)) }}
+{%- endmacro %}
+
+{% macro default__median(expression) -%}
+    median({{ expression }})
+{%- endmacro %}

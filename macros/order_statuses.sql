@@ -1,0 +1,24 @@
+{#-
+    SPEC §2 lists the order statuses in this order; the order breaks ties between versions of an
+    order written at the same time (SPEC §3). cancelled and refunded are not valid purchases.
+-#}
+{% macro order_statuses() -%}
+    {{ return(['placed', 'paid', 'shipped', 'completed', 'cancelled', 'refunded']) }}
+{%- endmacro %}
+
+{% macro invalid_purchase_statuses() -%}
+    {{ return(['cancelled', 'refunded']) }}
+{%- endmacro %}
+
+{#- The position of a status in SPEC's list (1 = placed); null for an unknown status. -#}
+{% macro order_status_rank(column_name) -%}
+    case {{ column_name }}
+        {%- for status in order_statuses() %}
+        when '{{ status }}' then {{ loop.index }}
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+{% macro is_valid_purchase_status(column_name) -%}
+    ({{ column_name }} not in ('{{ invalid_purchase_statuses() | join("', '") }}'))
+{%- endmacro %}

@@ -1,0 +1,121 @@
+{#-
+    on-run-start hook. When the var `raw_dir` names a folder, the `raw` source tables become views
+    over the files in it (SPEC §2): `<table>.csv`, `<table>.parquet` or a folder `<table>/` of
+    Parquet parts. Without `raw_dir` nothing happens: the demo seeds are the raw tables.
+
+    Each view has exactly the columns declared for the source in `_raw__sources.yml`, all as
+    text: a missing optional column reads as null, a missing required column (meta.required) stops
+    the run with one line naming the file and the column. Checks run while the hook renders; the
+    hook's SQL creates the views.
+-#}
+{% macro register_raw_inputs() %}
+    {%- set raw_dir = var('raw_dir', none) -%}
+    {%- set statements = [] -%}
+    {%- if execute and raw_dir -%}
+        {%- for source_node in graph.sources.values() if source_node.source_name == 'raw' -%}
+            {%- do statements.extend(
+                adapter.dispatch('register_raw_input', 'customer_lifecycle')(raw_dir, source_node)
+            ) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if statements -%}
+        {#- The checks above opened a transaction that dbt rolls back after the hooks; closing it
+            here lets the hook's SQL below run, and stay, outside of it. -#}
+        {%- do adapter.commit() -%}
+    {%- endif -%}
+    {{- statements | join(';\n') -}}
+{% endmacro %}
+
+
+{#- Engines: duckdb (default). It reads the files itself with read_csv / read_parquet. -#}
+{% macro default__register_raw_input(raw_dir, source_node) %}
+    {%- set folder = raw_dir | string | trim -%}
+    {%- set folder = folder[:-1] if folder.endswith('/') and folder | length > 1 else folder -%}
+    {%- set table_name = source_node.name -%}
+    {%- set layouts = [
+        {'path': folder ~ '/' ~ table_name ~ '.csv', 'format': 'csv'},
+        {'path': folder ~ '/' ~ table_name ~ '.parquet', 'format': 'parquet'},
+        {'path': folder ~ '/' ~ table_name ~ '/*.parquet', 'format': 'parquet'},
+    ] -%}
+
+    {%- set probes = [] -%}
+    {%- for layout in layouts -%}
+        {%- do probes.append(
+            "select " ~ loop.index ~ " as layout_index, count(*) as files from glob("
+            ~ sql_string_literal(layout.path) ~ ")"
+        ) -%}
+    {%- endfor -%}
+    {%- set found = [] -%}
+    {%- for row in run_query(probes | join(' union all ')) if row['files'] > 0 -%}
+        {%- do found.append(layouts[row['layout_index'] - 1]) -%}
+    {%- endfor -%}
+
+    {%- if found | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "raw input error: no " ~ table_name ~ " file in " ~ folder ~ " (expected "
+            ~ table_name ~ ".csv, " ~ table_name ~ ".parquet or a folder " ~ table_name
+            ~ "/ of .parquet files)"
+        ) }}
+    {%- elif found | length > 1 -%}
+        {{ exceptions.raise_compiler_error(
+            "raw input error: " ~ table_name ~ " is given twice in " ~ folder ~ " ("
+            ~ (found | map(attribute='path') | join(' and ')) ~ "); keep one"
+        ) }}
+    {%- endif -%}
+
+    {%- set layout = found[0] -%}
+    {%- if layout.format == 'csv' -%}
+        {#- Every column as text: bad values are quarantined in staging, not fatal here. -#}
+        {%- set reader = "read_csv(" ~ sql_string_literal(layout.path)
+            ~ ", header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')" -%}
+    {%- else -%}
+        {%- set reader = "read_parquet(" ~ sql_string_literal(layout.path) ~ ", union_by_name = true)" -%}
+    {%- endif -%}
+
+    {%- set file_columns = {} -%}
+    {%- for row in run_query("describe select * from " ~ reader) -%}
+        {%- do file_columns.update({row['column_name'] | trim | lower: row['column_name']}) -%}
+    {%- endfor -%}
+
+    {%- set missing = [] -%}
+    {%- set select_list = [] -%}
+    {%- for column in source_node.columns.values() -%}
+        {%- if column.name in file_columns -%}
+            {%- do select_list.append(
+                "cast(" ~ adapter.quote(file_columns[column.name]) ~ " as varchar) as " ~ column.name
+            ) -%}
+        {%- elif column.config.meta.get('required', false) -%}
+            {%- do missing.append(column.name) -%}
+        {%- else -%}
+            {%- do select_list.append("cast(null as varchar) as " ~ column.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if missing -%}
+        {{ exceptions.raise_compiler_error(
+            "raw input error: " ~ layout.path ~ " has no column " ~ (missing | join(', '))
+            ~ " (required for " ~ table_name ~ ", SPEC §2)"
+        ) }}
+    {%- endif -%}
+
+    {%- set view = api.Relation.create(
+        database=source_node.database, schema=source_node.schema, identifier=source_node.identifier
+    ) -%}
+    {%- set existing = adapter.get_relation(
+        database=view.database, schema=view.schema, identifier=view.identifier
+    ) -%}
+    {%- if existing is not none and existing.type != 'view' -%}
+        {#- The demo seed table of an earlier run has the same name. -#}
+        {%- do adapter.drop_relation(existing) -%}
+    {%- endif -%}
+    {{ log("raw input: " ~ view ~ " reads " ~ layout.path, info=true) }}
+    {{ return([
+        "create schema if not exists " ~ view.without_identifier(),
+        "create or replace view " ~ view ~ " as select " ~ (select_list | join(', ')) ~ " from " ~ reader,
+    ]) }}
+{% endmacro %}
+
+
+{#- A SQL string literal of a Python string (single quotes doubled). -#}
+{% macro sql_string_literal(value) -%}
+    {{- "'" ~ (value | string | replace("'", "''")) ~ "'" -}}
+{%- endmacro %}

@@ -1,0 +1,75 @@
+-- Per person, the customer type as of as_of (SPEC §5), with the two day counts it rests on.
+with
+
+persons as (
+    select person_id
+    from {{ ref('int_persons') }}
+),
+
+order_facts as (
+    select
+        person_id,
+        first_order_at,
+        last_order_at,
+        valid_order_count
+    from {{ ref('int_person_order_facts') }}
+),
+
+advocacy_touches as (
+    select
+        person_id,
+        occurred_at
+    from {{ ref('int_touchpoints_stitched') }}
+    where lifecycle_stage = 'advocacy'
+),
+
+as_of as (
+    select as_of_date
+    from {{ ref('int_as_of_date') }}
+),
+
+latest_advocacy as (
+    -- advocacy before the first valid purchase does not make anybody loyal
+    select
+        advocacy_touches.person_id,
+        max(advocacy_touches.occurred_at) as last_advocacy_at
+    from advocacy_touches
+    inner join order_facts
+        on
+            advocacy_touches.person_id = order_facts.person_id
+            and advocacy_touches.occurred_at >= order_facts.first_order_at
+    group by advocacy_touches.person_id
+),
+
+measured as (
+    select
+        persons.person_id,
+        coalesce(order_facts.valid_order_count, 0) as valid_order_count,
+        {{ dbt.datediff('cast(order_facts.last_order_at as date)', 'as_of.as_of_date', 'day') }}
+            as days_since_last_order,
+        {{ dbt.datediff('cast(latest_advocacy.last_advocacy_at as date)', 'as_of.as_of_date', 'day') }}
+            as days_since_last_advocacy
+    from persons
+    cross join as_of
+    left join order_facts
+        on persons.person_id = order_facts.person_id
+    left join latest_advocacy
+        on persons.person_id = latest_advocacy.person_id
+),
+
+final as (
+    select
+        person_id,
+        days_since_last_order,
+        days_since_last_advocacy,
+        case
+            when valid_order_count = 0 then 'potential'
+            when days_since_last_order > {{ var('lapsed_after_days') }} then 'lapsed'
+            when valid_order_count < {{ var('regular_min_orders') }} then 'new'
+            when days_since_last_advocacy <= {{ var('advocacy_window_days') }} then 'loyal'
+            else 'regular'
+        end as customer_type
+    from measured
+)
+
+select * from final

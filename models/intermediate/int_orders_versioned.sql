@@ -1,0 +1,72 @@
+-- Every raw order row with its disposition (SPEC §3): quarantined, after_as_of, kept (the
+-- latest version of the order as of as_of) or collapsed (a superseded version or duplicate).
+with
+
+orders as (
+    select
+        order_id,
+        customer_id,
+        ordered_at,
+        updated_at,
+        status,
+        status_rank,
+        amount,
+        coupon_code,
+        is_quarantined
+    from {{ ref('stg_raw__orders') }}
+),
+
+as_of as (
+    select as_of_date
+    from {{ ref('int_as_of_date') }}
+),
+
+dated as (
+    select
+        orders.*,
+        as_of.as_of_date,
+        (
+            not orders.is_quarantined
+            and cast(orders.ordered_at as date) <= as_of.as_of_date
+            and cast(orders.updated_at as date) <= as_of.as_of_date
+        ) as is_visible_as_of
+    from orders
+    cross join as_of
+),
+
+ranked as (
+    select
+        *,
+        case
+            when is_visible_as_of then row_number() over (
+                partition by order_id, is_visible_as_of
+                order by
+                    updated_at desc,
+                    ordered_at desc,
+                    status_rank desc,
+                    amount desc,
+                    coupon_code asc nulls first
+            )
+        end as version_recency
+    from dated
+),
+
+final as (
+    select
+        order_id,
+        customer_id,
+        ordered_at,
+        updated_at,
+        status,
+        amount,
+        coupon_code,
+        case
+            when is_quarantined then 'quarantined'
+            when not is_visible_as_of then 'after_as_of'
+            when version_recency = 1 then 'kept'
+            else 'collapsed'
+        end as row_disposition
+    from ranked
+)
+
+select * from final

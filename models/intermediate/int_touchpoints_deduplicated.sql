@@ -1,0 +1,71 @@
+-- Every raw touchpoint row with its disposition (SPEC §3): quarantined, after_as_of, kept (the
+-- earliest row of its touchpoint_id) or collapsed (a duplicate).
+with
+
+touchpoints as (
+    select
+        touchpoint_id,
+        anonymous_id,
+        customer_id,
+        occurred_at,
+        channel,
+        event_type,
+        campaign,
+        is_quarantined
+    from {{ ref('stg_raw__touchpoints') }}
+),
+
+as_of as (
+    select as_of_date
+    from {{ ref('int_as_of_date') }}
+),
+
+dated as (
+    select
+        touchpoints.*,
+        (
+            not touchpoints.is_quarantined
+            and cast(touchpoints.occurred_at as date) <= as_of.as_of_date
+        ) as is_visible_as_of
+    from touchpoints
+    cross join as_of
+),
+
+ranked as (
+    select
+        *,
+        case
+            when is_visible_as_of then row_number() over (
+                partition by touchpoint_id, is_visible_as_of
+                -- same id and time: keep the row that never loses an identification (decisions #11)
+                order by
+                    occurred_at asc,
+                    customer_id asc nulls last,
+                    anonymous_id asc nulls last,
+                    channel asc nulls last,
+                    event_type asc nulls last,
+                    campaign asc nulls last
+            )
+        end as duplicate_number
+    from dated
+),
+
+final as (
+    select
+        touchpoint_id,
+        anonymous_id,
+        customer_id,
+        occurred_at,
+        channel,
+        event_type,
+        campaign,
+        case
+            when is_quarantined then 'quarantined'
+            when not is_visible_as_of then 'after_as_of'
+            when duplicate_number = 1 then 'kept'
+            else 'collapsed'
+        end as row_disposition
+    from ranked
+)
+
+select * from final

@@ -1,0 +1,29 @@
+with
+
+orders as (
+    select
+        order_id,
+        person_id,
+        ordered_at,
+        status,
+        amount,
+        coupon_code,
+        is_valid_purchase,
+        purchase_number
+    from {{ ref('int_orders_numbered') }}
+),
+
+final as (
+    select
+        cast(order_id as {{ dbt.type_string() }}) as order_id,
+        cast(person_id as {{ dbt.type_string() }}) as person_id,
+        cast(ordered_at as {{ dbt.type_timestamp() }}) as ordered_at,
+        cast(status as {{ dbt.type_string() }}) as status,
+        cast(amount as decimal(18, 2)) as amount,
+        cast(coupon_code as {{ dbt.type_string() }}) as coupon_code,
+        is_valid_purchase,
+        cast(purchase_number as {{ dbt.type_bigint() }}) as purchase_number
+    from orders
+)
+
+select * from final

@@ -1,0 +1,31 @@
+with
+
+touchpoints as (
+    select
+        touchpoint_id,
+        person_id,
+        anonymous_id,
+        customer_id,
+        occurred_at,
+        channel,
+        event_type,
+        lifecycle_stage,
+        campaign
+    from {{ ref('int_touchpoints_stitched') }}
+),
+
+final as (
+    select
+        cast(touchpoint_id as {{ dbt.type_string() }}) as touchpoint_id,
+        cast(person_id as {{ dbt.type_string() }}) as person_id,
+        cast(anonymous_id as {{ dbt.type_string() }}) as anonymous_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
+        cast(channel as {{ dbt.type_string() }}) as channel,
+        cast(event_type as {{ dbt.type_string() }}) as event_type,
+        cast(lifecycle_stage as {{ dbt.type_string() }}) as lifecycle_stage,
+        cast(campaign as {{ dbt.type_string() }}) as campaign
+    from touchpoints
+)
+
+select * from final
