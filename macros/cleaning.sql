@@ -20,7 +20,15 @@
 {%- endmacro %}
 
 
-{#- Parses a non-negative-or-not decimal amount; null when it is not a number. -#}
+{#-
+    Parses a text amount to decimal(18, 2); null when it is not a number (the sign is kept, so
+    that staging can quarantine negative amounts). dbt.safe_cast is a plain cast on DuckDB.
+    Engines: duckdb (default).
+-#}
 {% macro to_amount(column_name) -%}
-    {{ dbt.safe_cast(column_name, "decimal(18, 2)") }}
+    {{ return(adapter.dispatch('to_amount', 'customer_lifecycle')(column_name)) }}
+{%- endmacro %}
+
+{% macro default__to_amount(column_name) -%}
+    try_cast({{ column_name }} as decimal(18, 2))
 {%- endmacro %}
