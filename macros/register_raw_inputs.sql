@@ -65,17 +65,24 @@
 
     {%- set layout = found[0] -%}
     {%- if layout.format == 'csv' -%}
-        {#- Every column as text: bad values are quarantined in staging, not fatal here. -#}
+        {%- set file_columns = csv_header_columns(layout.path) -%}
+        {%- set column_types = [] -%}
+        {%- for name in file_columns.values() -%}
+            {%- do column_types.append(sql_string_literal(name) ~ ": 'VARCHAR'") -%}
+        {%- endfor -%}
+        {#- The header gives the columns and every value is text: DuckDB's sniffer is not asked to
+            guess (it takes a ragged line for the header), a ragged line fails the read, and a
+            bad value is quarantined in staging instead of failing the load. -#}
         {%- set reader = "read_csv(" ~ sql_string_literal(layout.path)
-            ~ ", header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')" -%}
+            ~ ", header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"'"
+            ~ ", columns = {" ~ (column_types | join(', ')) ~ "})" -%}
     {%- else -%}
         {%- set reader = "read_parquet(" ~ sql_string_literal(layout.path) ~ ", union_by_name = true)" -%}
+        {%- set file_columns = {} -%}
+        {%- for row in run_query("describe select * from " ~ reader) -%}
+            {%- do file_columns.update({row['column_name'] | trim | lower: row['column_name']}) -%}
+        {%- endfor -%}
     {%- endif -%}
-
-    {%- set file_columns = {} -%}
-    {%- for row in run_query("describe select * from " ~ reader) -%}
-        {%- do file_columns.update({row['column_name'] | trim | lower: row['column_name']}) -%}
-    {%- endfor -%}
 
     {%- set missing = [] -%}
     {%- set select_list = [] -%}
@@ -112,6 +119,29 @@
         "create schema if not exists " ~ view.without_identifier(),
         "create or replace view " ~ view ~ " as select " ~ (select_list | join(', ')) ~ " from " ~ reader,
     ]) }}
+{% endmacro %}
+
+
+{#-
+    The columns named by the header line of a CSV file, as {cleaned name: name as written}. The
+    line is read as one text column (a delimiter that never occurs, no quoting), so nothing is
+    guessed; an empty file stops the run.
+-#}
+{% macro csv_header_columns(path) %}
+    {%- set first_line = run_query(
+        "select header_line from read_csv(" ~ sql_string_literal(path)
+        ~ ", header = false, auto_detect = false, delim = '\x1f', quote = '', escape = ''"
+        ~ ", columns = {'header_line': 'VARCHAR'}) limit 1"
+    ) -%}
+    {%- if first_line.rows | length == 0 or first_line.rows[0][0] is none -%}
+        {{ exceptions.raise_compiler_error("raw input error: " ~ path ~ " is empty (expected a header row)") }}
+    {%- endif -%}
+    {%- set columns = {} -%}
+    {%- for name in first_line.rows[0][0].lstrip('\ufeff').split(',') -%}
+        {%- set name = name | trim | replace('"', '') -%}
+        {%- do columns.update({name | lower: name}) -%}
+    {%- endfor -%}
+    {{ return(columns) }}
 {% endmacro %}
 
 

@@ -31,8 +31,12 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = PROJECT_DIR / "warehouse" / "lifecycle.duckdb"
 WAREHOUSE_ENV_VAR = "LIFECYCLE_WAREHOUSE"
 
-# dbt's first message line only repeats the node ("Runtime Error in model stg_raw__orders (...)")
-NODE_HEADER = re.compile(r"^\w+ Error in \w+ \S+ \(")
+# Lines of a dbt error message that say nothing about the cause.
+ERROR_HEADER = re.compile(r"^(\w+ )?(Runtime|Compilation|Database|Parsing) Error( in .*)?$")
+# DuckDB's CSV reader names the file and what was wrong on lines of their own.
+CSV_ERROR_FILE = re.compile(r"^\s*file = (.+)$", re.MULTILINE)
+CSV_ERROR_HINT = re.compile(r"^\s*Expected Number of Columns: .*$", re.MULTILINE)
+SQL_EXCERPT = re.compile(r"^(LINE \d+:|\^+$|> in macro|> called by)")
 
 BUILD_RESOURCE_TYPES = [
     "--resource-type", "model", "--resource-type", "test", "--resource-type", "unit_test"
@@ -130,7 +134,8 @@ def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
     finally:
         release_warehouse()
     if not result.success:
-        raise PipelineError(failure_reason(step, result))
+        reason = failure_reason(step, result, settings.dbt_vars.get("raw_dir"))
+        raise PipelineError(reason, exit_code=2 if reason.startswith("raw input error") else 1)
     log.info("%s: done in %.1f s", step, time.monotonic() - started)
     return result
 
@@ -145,28 +150,42 @@ def release_warehouse() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-def failure_reason(step: str, result: Any) -> str:
+def failure_reason(step: str, result: Any, raw_dir: str | None) -> str:
     """One line saying why a dbt command failed, from its exception or its first failed node."""
     if result.exception is not None:
-        lines = [line.strip() for line in str(result.exception).splitlines() if line.strip()]
-        for line in lines:
-            if "raw input error:" in line:
-                return line[line.index("raw input error:"):]
-        if any("on-run-start" in line for line in lines):
-            # the hook reads the user's files: whatever broke there is about the input
-            detail = next((line for line in lines[1:] if "on-run-start" not in line), lines[0])
-            return f"raw input error: {detail}"
-        return f"{step} failed: {lines[-1] if lines else type(result.exception).__name__}"
-    for node_result in getattr(result.result, "results", []) or []:
-        status = str(node_result.status).lower()
-        if status in {"error", "fail", "runtimeerr"}:
-            message = [line.strip() for line in (node_result.message or "").splitlines()]
-            detail = next(
-                (line for line in message if line and not NODE_HEADER.match(line)), status
-            )
-            node = node_result.node
-            return f"{step} failed: {node.resource_type} {node.name}: {detail}"
-    return f"{step} failed"
+        where, message = step, str(result.exception)
+    else:
+        failed = [
+            node_result
+            for node_result in getattr(result.result, "results", None) or []
+            if str(node_result.status).lower() in {"error", "fail", "runtimeerr"}
+        ]
+        if not failed:
+            return f"{step} failed"
+        node = failed[0].node
+        where, message = f"{node.resource_type} {node.name}", failed[0].message or ""
+    detail = first_informative_line(message) or "no message"
+    if "raw input error:" in detail:
+        return detail[detail.index("raw input error:"):]
+    if raw_dir and raw_dir in message:
+        # a file of the user's could not be read: say which, rather than name the model
+        named_file = CSV_ERROR_FILE.search(message)
+        hint = CSV_ERROR_HINT.search(message)
+        return "raw input error: " + "".join([
+            f"{named_file.group(1)}: " if named_file and named_file.group(1) not in detail else "",
+            detail,
+            f" ({hint.group(0).strip()})" if hint else "",
+        ])
+    return f"{step} failed: {where}: {detail}"
+
+
+def first_informative_line(message: str) -> str | None:
+    """Skips dbt's headers ("Runtime Error in model x (...)") and DuckDB's SQL excerpts."""
+    for line in (line.strip() for line in message.splitlines()):
+        if not line or ERROR_HEADER.match(line) or SQL_EXCERPT.match(line):
+            continue
+        return line
+    return None
 
 
 def print_summary(warehouse: Path) -> None:
