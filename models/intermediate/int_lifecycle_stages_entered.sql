@@ -34,7 +34,7 @@ person_stages as (
         stages.stage_rank
     from person_reach
     inner join stages
-        on stages.stage_rank <= person_reach.current_stage_rank
+        on person_reach.current_stage_rank >= stages.stage_rank
 ),
 
 observed as (
