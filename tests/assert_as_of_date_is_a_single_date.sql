@@ -10,7 +10,11 @@ as_of as (
 checks as (
     select
         (select count(*) from as_of) as as_of_rows,
-        (select count(*) from as_of where as_of_date is null) as null_as_of_rows,
+        (
+            select count(*)
+            from as_of
+            where as_of_date is null
+        ) as null_as_of_rows,
         (select count(*) from {{ ref('int_persons') }}) as persons
 )
 
