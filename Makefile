@@ -24,6 +24,9 @@ demo: setup
 ## Every check: SQL lint, dbt build with all data and unit tests on the demo data, pytest.
 test: setup lint dbt-build pytest
 
+# In the checks a deprecated dbt construct is an error, not a warning that scrolls by.
+lint dbt-build pytest: export DBT_WARN_ERROR_OPTIONS := {"error": ["Deprecations"]}
+
 lint: setup
 	LIFECYCLE_WAREHOUSE=$(CURDIR)/target/lint.duckdb $(BIN)/sqlfluff lint models macros tests
 
