@@ -6,8 +6,7 @@ orders as (
         person_id,
         ordered_at,
         amount,
-        is_valid_purchase,
-        purchase_number
+        is_valid_purchase
     from {{ ref('int_orders_numbered') }}
 ),
 
@@ -15,11 +14,9 @@ final as (
     select
         person_id,
         min(case when is_valid_purchase then ordered_at end) as first_order_at,
-        min(case when purchase_number = 2 then ordered_at end) as second_order_at,
         max(case when is_valid_purchase then ordered_at end) as last_order_at,
         sum(case when is_valid_purchase then 1 else 0 end) as valid_order_count,
-        coalesce(sum(case when is_valid_purchase then amount end), 0) as lifetime_revenue,
-        min(ordered_at) as first_any_order_at
+        coalesce(sum(case when is_valid_purchase then amount end), 0) as lifetime_revenue
     from orders
     group by person_id
 )

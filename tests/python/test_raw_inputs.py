@@ -139,3 +139,14 @@ def test_parquet_parts_and_optional_columns_give_the_same_marts(raw_dir: Path, t
     assert len(snapshot(csv_run)) == 6
     campaigns = read_table(parquet_run.warehouse, "fct_touchpoints", ["campaign"])
     assert {row["campaign"] for row in campaigns} == {None}
+
+
+def test_failed_model_is_one_line_naming_the_model(raw_dir: Path, tmp_path: Path):
+    run = run_pipeline(
+        tmp_path / "w.duckdb", "--raw-dir", str(raw_dir), "--vars", "lapsed_after_days=soon"
+    )
+    assert run.returncode == 1, run.stderr[-2000:]
+    error_lines = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
+    assert len(error_lines) == 1, run.stderr
+    assert error_lines[0].startswith("error: [2/3] build failed: model int_customer_types: ")
+    assert "Traceback" not in run.stderr + run.stdout
