@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""Validate a warehouse with the Great Expectations suites kept in expectations/.
+
+Each suite file (GX Core 1.x JSON) names in meta.dataset what it validates:
+  kind "relation"  a table, read in batches of --batch-rows rows (single_batch: the whole table
+                   must fit one batch, for expectations about the table as a whole)
+  kind "columns"   the columns and types of some relations, as "schema.table.column TYPE"
+Aggregates over large tables (key uniqueness, volumes, row reconciliation) are dbt models in the
+audit schema, so memory stays bounded by the batch size whatever the size of the warehouse.
+
+GX runs on its pandas engine (its SQL engine fails every expectation on DuckDB, see STACK.md).
+An expectation that raises is reported as an error and fails its suite; it never counts as a pass.
+Severity "warning" expectations only warn. Data Docs (static HTML) are written to --docs-dir.
+
+Exit status: 0 when every suite passed (possibly with warnings), 1 otherwise, 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DEFAULT_EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
+DEFAULT_BATCH_ROWS = 500_000
+# Suite parameters ($PARAMETER in the suite files) are dbt vars of dbt_project.yml.
+SUITE_PARAMETERS = ("quarantine_warn_rate", "quarantine_fail_rate")
+DUCKDB_VECTOR_ROWS = 2048
+
+log = logging.getLogger("validate")
+
+
+class ValidationSetupError(Exception):
+    """The validation itself could not run as asked (not a data failure)."""
+
+
+@dataclass
+class SuiteResult:
+    name: str
+    status: str  # passed, warned, failed or errored
+    batches: int
+    rows: int
+    failed: list[str] = field(default_factory=list)
+    warned: list[str] = field(default_factory=list)
+    errored: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        details = [f"{self.batches} batch{'es' if self.batches != 1 else ''}", f"{self.rows:,} rows"]
+        for label, items in (("failed", self.failed), ("errored", self.errored), ("warned", self.warned)):
+            if items:
+                details.append(f"{label}: {'; '.join(items)}")
+        return f"{self.status.upper():<8} {self.name} ({', '.join(details)})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "suite": self.name, "status": self.status, "batches": self.batches, "rows": self.rows,
+            "failed": self.failed, "warned": self.warned, "errored": self.errored,
+        }
+
+
+def suite_parameters(dbt_vars: dict[str, Any]) -> dict[str, Any]:
+    """The suite parameters: dbt_project.yml vars, overridden by the run's vars."""
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    merged = {**project.get("vars", {}), **dbt_vars}
+    return {name: merged[name] for name in SUITE_PARAMETERS}
+
+
+def load_suite_file(path: Path) -> tuple[Any, dict[str, Any]]:
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    document = json.loads(path.read_text())
+    expectations = [
+        ExpectationConfiguration(
+            type=item["type"],
+            kwargs=item["kwargs"],
+            meta=item.get("meta", {}),
+            severity=item.get("severity", "critical"),
+        ).to_domain_obj()
+        for item in document["expectations"]
+    ]
+    suite = gx.ExpectationSuite(
+        name=document["name"], expectations=expectations, meta=document.get("meta", {})
+    )
+    return suite, document["meta"]["dataset"]
+
+
+def dataset_batches(con: Any, dataset: dict[str, Any], batch_rows: int) -> Iterator[Any]:
+    """DataFrames to validate: a relation in batches, or the column listing of relations."""
+    if dataset["kind"] == "columns":
+        relations = dataset["relations"]
+        placeholders = ", ".join("?" for _ in relations)
+        yield con.execute(
+            f"""
+            select table_schema || '.' || table_name || '.' || column_name || ' ' || data_type
+                as column_and_type
+            from information_schema.columns
+            where table_schema || '.' || table_name in ({placeholders})
+            order by table_schema, table_name, ordinal_position
+            """,
+            relations,
+        ).df()
+        return
+    if dataset["kind"] != "relation":
+        raise ValidationSetupError(f"unknown dataset kind {dataset['kind']!r}")
+    order_by = f" order by {dataset['order_by']}" if dataset.get("order_by") else ""
+    con.execute(f"select * from {dataset['relation']}{order_by}")
+    vectors = max(1, batch_rows // DUCKDB_VECTOR_ROWS)
+    first = True
+    while True:
+        frame = con.fetch_df_chunk(vectors)
+        if len(frame) == 0 and not first:
+            return
+        if dataset.get("single_batch") and not first:
+            raise ValidationSetupError(
+                f"{dataset['relation']} does not fit one batch of {batch_rows:,} rows"
+            )
+        first = False
+        yield frame
+        if len(frame) == 0:
+            return
+
+
+def raised(exception_info: Any) -> bool:
+    """Whether GX recorded an exception for an expectation (its shape varies by code path)."""
+    if isinstance(exception_info, dict):
+        if exception_info.get("raised_exception"):
+            return True
+        return any(raised(value) for value in exception_info.values() if isinstance(value, dict))
+    return bool(getattr(exception_info, "raised_exception", False))
+
+
+def describe(result: Any) -> str:
+    config = result.expectation_config
+    column = config.kwargs.get("column") or config.kwargs.get("column_A") or ""
+    unexpected = (result.result or {}).get("partial_unexpected_list")
+    text = f"{config.type}({column})" if column else config.type
+    if unexpected:
+        text += f" e.g. {unexpected[:3]}"
+    return text
+
+
+def make_context(project_dir: Path, docs_dir: Path) -> Any:
+    import great_expectations as gx
+
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="file", project_root_dir=str(project_dir))
+    # progress bars would flood a CI log, one per batch and suite
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    for site in list(context.get_site_names()):
+        context.delete_data_docs_site(site)
+    context.add_data_docs_site(
+        site_name="lifecycle",
+        site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    return context
+
+
+def validate(
+    warehouse: Path,
+    docs_dir: Path,
+    parameters: dict[str, Any],
+    expectations_dir: Path = DEFAULT_EXPECTATIONS_DIR,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> list[SuiteResult]:
+    import duckdb
+    import great_expectations as gx
+
+    suite_files = sorted(expectations_dir.glob("*.json"))
+    if not suite_files:
+        raise ValidationSetupError(f"no suite files in {expectations_dir}")
+    if docs_dir.exists():
+        shutil.rmtree(docs_dir)
+    results: list[SuiteResult] = []
+    with tempfile.TemporaryDirectory(prefix="gx-project-") as project_dir:
+        context = make_context(Path(project_dir), docs_dir)
+        source = context.data_sources.add_pandas("warehouse")
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            for path in suite_files:
+                suite, dataset = load_suite_file(path)
+                suite = context.suites.add(suite)
+                asset = source.add_dataframe_asset(suite.name)
+                definition = context.validation_definitions.add(
+                    gx.ValidationDefinition(
+                        name=suite.name,
+                        data=asset.add_batch_definition_whole_dataframe(suite.name),
+                        suite=suite,
+                    )
+                )
+                results.append(run_suite(con, definition, dataset, parameters, batch_rows))
+                log.debug("%s", results[-1].line())
+        context.build_data_docs()
+    return results
+
+
+def run_suite(
+    con: Any, definition: Any, dataset: dict[str, Any], parameters: dict[str, Any], batch_rows: int
+) -> SuiteResult:
+    outcome = SuiteResult(name=definition.name, status="passed", batches=0, rows=0)
+    for frame in dataset_batches(con, dataset, batch_rows):
+        outcome.batches += 1
+        outcome.rows += len(frame)
+        validation = definition.run(
+            batch_parameters={"dataframe": frame}, expectation_parameters=parameters
+        )
+        for result in validation.results:
+            text = describe(result)
+            if raised(result.exception_info):
+                outcome.errored.append(text)
+            elif not result.success:
+                severity = str(getattr(result.expectation_config, "severity", "critical"))
+                (outcome.warned if "warning" in severity.lower() else outcome.failed).append(text)
+    if outcome.errored:
+        outcome.status = "errored"
+    elif outcome.failed:
+        outcome.status = "failed"
+    elif outcome.warned:
+        outcome.status = "warned"
+    return outcome
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--warehouse", type=Path, required=True, help="DuckDB file to validate")
+    parser.add_argument(
+        "--docs-dir", type=Path, help="where Data Docs go (default: <warehouse dir>/reports/data_docs)"
+    )
+    parser.add_argument(
+        "--expectations-dir", type=Path, default=DEFAULT_EXPECTATIONS_DIR, help="suite files"
+    )
+    parser.add_argument(
+        "--batch-rows", type=int, default=DEFAULT_BATCH_ROWS,
+        help=f"rows per validated batch, bounds memory (default {DEFAULT_BATCH_ROWS:,})",
+    )
+    parser.add_argument(
+        "--vars", nargs="+", default=[], metavar="KEY=VALUE",
+        help="dbt vars overriding dbt_project.yml, e.g. quarantine_fail_rate=0.2",
+    )
+    return parser.parse_args(argv)
+
+
+def quiet_gx_logging() -> None:
+    """GX logs every datasource save at INFO; keep its warnings and errors only."""
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    quiet_gx_logging()
+    if not args.warehouse.is_file():
+        print(f"error: no warehouse file at {args.warehouse}", file=sys.stderr)
+        return 2
+    overrides = {}
+    for item in args.vars:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"error: --vars takes KEY=VALUE, got {item!r}", file=sys.stderr)
+            return 2
+        overrides[key] = yaml.safe_load(value)
+    docs_dir = args.docs_dir or args.warehouse.resolve().parent / "reports" / "data_docs"
+    try:
+        results = validate(
+            args.warehouse, docs_dir, suite_parameters(overrides), args.expectations_dir, args.batch_rows
+        )
+    except ValidationSetupError as error:
+        print(f"error: validation could not run: {error}", file=sys.stderr)
+        return 1
+    for result in results:
+        print(result.line())
+    print(f"Data Docs: {docs_dir / 'index.html'}")
+    return 0 if all(result.status in {"passed", "warned"} for result in results) else 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    sys.exit(main())
