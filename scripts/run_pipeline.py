@@ -1,14 +1,26 @@
 #!/usr/bin/env python3
-"""Run the customer-lifecycle warehouse end to end and print what it found.
+"""Build, check and publish the customer-lifecycle warehouse, then print what it found.
 
-Steps, through dbt's programmatic API (dbtRunner), one after the other:
-  1. dbt seed   the reference seeds (and the demo raw data unless --raw-dir is given)
-  2. dbt build  every model, data test and unit test, in dependency order
-  3. summary    persons per customer type, the funnel, where every raw row went, the as-of date
+Write-audit-publish: the run builds into <warehouse>.build.duckdb next to the published file,
+checks it, and only when every check passed swaps it in with an atomic rename, keeping the
+previous warehouse as <warehouse>.previous.duckdb. BI readers of the published file are never
+blocked (the run does not open it for writing) and keep their consistent, older copy until they
+reconnect. A failed or interrupted run leaves the published file untouched and says where the
+failed build is.
 
-Exit status: 0 on success; 1 when a model or an error-severity test fails; 2 when the input or
-the arguments are unusable. A failure ends with one line that says why. Quarantined rows and
-unknown event types are expected data: they show as warnings and in the summary, not as failures.
+Steps, through dbt's programmatic API (dbtRunner) and Great Expectations, one after the other:
+  1. prepare   the build file: a copy of the published warehouse (or a new one)
+  2. seed      the reference seeds (and the demo raw data unless --raw-dir is given)
+  3. build     every model, data test and unit test, in dependency order
+  4. validate  the Great Expectations suites of expectations/ (scripts/validate.py)
+  5. docs      dbt docs (static HTML) of the build
+  6. publish   atomic rename of the build over the published warehouse
+Then a summary (persons per type, funnel, where every raw row went, as-of date), and a run report
+(run_report.json and run_report.md) in the reports folder, also for failed runs.
+
+Exit status: 0 on success; 1 when a model, an error-severity test or a suite fails; 2 when the
+input or the arguments are unusable; 130/143 when interrupted. A failure ends with one line that
+says why. Quarantined rows and unknown event types are expected data: warnings, not failures.
 """
 
 from __future__ import annotations
@@ -19,17 +31,32 @@ import json
 import logging
 import os
 import re
+import shutil
+import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+
+import validate as quality  # noqa: E402  (a sibling script)
+
 DEFAULT_WAREHOUSE = PROJECT_DIR / "warehouse" / "lifecycle.duckdb"
 WAREHOUSE_ENV_VAR = "LIFECYCLE_WAREHOUSE"
+# The published file is written in this DuckDB storage format so that older DuckDB releases, as
+# bundled by BI tools and notebooks, can open it: DuckDB >= 1.1 reads it (tested with 1.1.3).
+# A file once created in a storage version keeps it when later writers are newer.
+STORAGE_VERSION = "v1.1.0"
+BUILD_RESOURCE_TYPES = [
+    "--resource-type", "model", "--resource-type", "test", "--resource-type", "unit_test"
+]
+# Schemas whose tables are counted in the run report.
+REPORTED_SCHEMAS = ("staging", "intermediate", "marts", "audit")
 
 # Lines of a dbt error message that say nothing about the cause.
 ERROR_HEADER = re.compile(r"^(\w+ )?(Runtime|Compilation|Database|Parsing) Error( in .*)?$")
@@ -37,10 +64,6 @@ ERROR_HEADER = re.compile(r"^(\w+ )?(Runtime|Compilation|Database|Parsing) Error
 CSV_ERROR_FILE = re.compile(r"^\s*file = (.+)$", re.MULTILINE)
 CSV_ERROR_HINT = re.compile(r"^\s*Expected Number of Columns: .*$", re.MULTILINE)
 SQL_EXCERPT = re.compile(r"^(LINE \d+:|\^+$|> in macro|> called by)")
-
-BUILD_RESOURCE_TYPES = [
-    "--resource-type", "model", "--resource-type", "test", "--resource-type", "unit_test"
-]
 
 log = logging.getLogger("run_pipeline")
 
@@ -53,10 +76,46 @@ class PipelineError(Exception):
         self.exit_code = exit_code
 
 
+class Interrupted(Exception):
+    """SIGTERM or SIGINT arrived: stop, leave the published warehouse as it is."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(signal.Signals(signal_number).name)
+        self.exit_code = 128 + signal_number
+
+
 @dataclass(frozen=True)
 class Settings:
     warehouse: Path
+    reports_dir: Path
     dbt_vars: dict[str, Any]
+    full_refresh: bool
+
+    @property
+    def build(self) -> Path:
+        return self.warehouse.with_name(self.warehouse.stem + ".build.duckdb")
+
+    @property
+    def backup(self) -> Path:
+        return self.warehouse.with_name(self.warehouse.stem + ".previous.duckdb")
+
+
+@dataclass
+class RunReport:
+    """What run_report.json says; filled in as the steps go."""
+
+    started_at: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat())
+    status: str = "running"
+    reason: str | None = None
+    as_of: str | None = None
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    dbt_results: dict[str, Any] = field(default_factory=dict)
+    expectations: list[dict[str, Any]] = field(default_factory=list)
+    row_counts: dict[str, int] = field(default_factory=dict)
+    quarantine: dict[str, dict[str, int]] = field(default_factory=dict)
+    warehouse: dict[str, str | None] = field(default_factory=dict)
+    docs: dict[str, str | None] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -78,14 +137,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--warehouse",
         type=Path,
         default=Path(os.environ.get(WAREHOUSE_ENV_VAR, DEFAULT_WAREHOUSE)),
-        help=f"DuckDB file to build (default: ${WAREHOUSE_ENV_VAR} or {DEFAULT_WAREHOUSE})",
+        help=f"published DuckDB file (default: ${WAREHOUSE_ENV_VAR} or {DEFAULT_WAREHOUSE})",
+    )
+    parser.add_argument(
+        "--reports-dir",
+        type=Path,
+        help="run report, Data Docs and dbt docs (default: a folder 'reports' beside the warehouse)",
     )
     parser.add_argument(
         "--vars",
         nargs="+",
         default=[],
         metavar="KEY=VALUE",
-        help="dbt vars, e.g. lapsed_after_days=90 regular_min_orders=3 advocacy_window_days=180",
+        help="dbt vars, e.g. lapsed_after_days=90 regular_min_orders=3 quarantine_fail_rate=0.2",
+    )
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="build from an empty warehouse instead of a copy of the published one",
+    )
+    parser.add_argument(
+        "--validate-only",
+        action="store_true",
+        help="only run the Great Expectations suites on the published warehouse (for CI)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser.parse_args(argv)
@@ -112,11 +186,13 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         dbt_vars["raw_dir"] = str(raw_dir)
     if args.as_of is not None:
         dbt_vars["as_of"] = args.as_of.isoformat()
-    return Settings(warehouse=args.warehouse.expanduser().resolve(), dbt_vars=dbt_vars)
+    warehouse = args.warehouse.expanduser().resolve()
+    reports_dir = (args.reports_dir or warehouse.parent / "reports").expanduser().resolve()
+    return Settings(warehouse, reports_dir, dbt_vars, args.full_refresh)
 
 
 def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
-    """Runs one dbt command in this process and returns its result, or raises PipelineError."""
+    """Runs one dbt command in this process on the build file; raises PipelineError on failure."""
     from dbt.cli.main import dbtRunner
 
     cli_args = [
@@ -127,8 +203,7 @@ def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
     ]
     if not sys.stdout.isatty():
         cli_args.append("--no-use-colors")
-    log.info("%s: dbt %s", step, " ".join(command))
-    started = time.monotonic()
+    os.environ[WAREHOUSE_ENV_VAR] = str(settings.build)
     try:
         result = dbtRunner().invoke(cli_args)
     finally:
@@ -136,7 +211,6 @@ def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
     if not result.success:
         reason = failure_reason(step, result, settings.dbt_vars.get("raw_dir"))
         raise PipelineError(reason, exit_code=2 if reason.startswith("raw input error") else 1)
-    log.info("%s: done in %.1f s", step, time.monotonic() - started)
     return result
 
 
@@ -186,6 +260,121 @@ def first_informative_line(message: str) -> str | None:
             continue
         return line
     return None
+
+
+def dbt_node_results(result: Any) -> dict[str, Any]:
+    """Counts of dbt results by status, with the tests that did not pass, for the run report."""
+    counts: dict[str, int] = {}
+    not_passed = []
+    for node_result in getattr(result.result, "results", None) or []:
+        status = str(node_result.status).lower().split(".")[-1]
+        kind = node_result.node.resource_type
+        counts[f"{kind}:{status}"] = counts.get(f"{kind}:{status}", 0) + 1
+        if kind in {"test", "unit_test"} and status not in {"pass", "success"}:
+            not_passed.append({
+                "name": node_result.node.name, "status": status, "failures": node_result.failures
+            })
+    return {"counts": counts, "not_passed": not_passed}
+
+
+def remove_database_file(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+
+def prepare_build(settings: Settings) -> None:
+    """A build file next to the published one: its copy, or a new file in STORAGE_VERSION."""
+    import duckdb
+
+    remove_database_file(settings.build)  # a killed run may have left one
+    if settings.warehouse.exists() and not settings.full_refresh:
+        shutil.copyfile(settings.warehouse, settings.build)
+        return
+    with duckdb.connect() as con:
+        con.execute(
+            f"attach '{settings.build}' as build (storage_version '{STORAGE_VERSION}')"
+        )
+
+
+def publish(settings: Settings) -> None:
+    """Atomically replaces the published warehouse by the build, keeping the old one as backup."""
+    import duckdb
+
+    # fold any write-ahead log into the file, so that the renamed file is complete on its own
+    with duckdb.connect(str(settings.build)) as con:
+        con.execute("checkpoint")
+    remove_database_file(settings.build.with_name(settings.build.name + ".wal"))
+    if settings.warehouse.exists():
+        staged_backup = settings.backup.with_name(settings.backup.name + ".tmp")
+        staged_backup.unlink(missing_ok=True)
+        os.link(settings.warehouse, staged_backup)
+        os.replace(staged_backup, settings.backup)
+    os.replace(settings.build, settings.warehouse)
+
+
+def generate_dbt_docs(settings: Settings) -> Path:
+    run_dbt("docs", ["docs", "generate", "--static"], settings)
+    target = settings.reports_dir / "dbt_docs" / "index.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PROJECT_DIR / "target" / "static_index.html", target)
+    return target
+
+
+def read_warehouse_facts(warehouse: Path, report: RunReport) -> None:
+    """As-of date, table row counts and quarantine reasons, for the run report."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        as_of = con.execute("select max(as_of_date) from intermediate.int_as_of_date").fetchone()
+        report.as_of = as_of[0].isoformat() if as_of and as_of[0] else None
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            f"where table_schema in {REPORTED_SCHEMAS} and table_type = 'BASE TABLE' "
+            "order by 1, 2"
+        ).fetchall()
+        for schema, table in tables:
+            count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            report.row_counts[f"{schema}.{table}"] = count
+        for raw_table in ("orders", "touchpoints"):
+            reasons = con.execute(
+                f"select quarantine_reason, count(*) from audit.quarantined_{raw_table} "
+                "group by quarantine_reason order by quarantine_reason"
+            ).fetchall()
+            report.quarantine[raw_table] = dict(reasons)
+
+
+def write_run_report(report: RunReport, settings: Settings) -> Path:
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.reports_dir / "run_report.json"
+    document = {**report.__dict__, "finished_at": dt.datetime.now(dt.timezone.utc).isoformat()}
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    lines = [
+        f"# Run report: {report.status}",
+        "",
+        f"- started {document['started_at']}, finished {document['finished_at']}",
+        f"- as of: {report.as_of or '-'}",
+    ]
+    if report.reason:
+        lines.append(f"- reason: {report.reason}")
+    lines += [f"- {name}: {value}" for name, value in report.warehouse.items() if value]
+    lines += [f"- {name}: {value}" for name, value in report.docs.items() if value]
+    lines += ["", "## Steps", ""]
+    lines += [f"- {step['name']}: {step['status']} in {step['seconds']:.1f} s" for step in report.steps]
+    if report.expectations:
+        lines += ["", "## Expectation suites", ""]
+        lines += [f"- {suite['suite']}: {suite['status']}" for suite in report.expectations]
+    if report.dbt_results.get("not_passed"):
+        lines += ["", "## dbt tests that did not pass", ""]
+        lines += [
+            f"- {test['name']}: {test['status']} ({test['failures']} rows)"
+            for test in report.dbt_results["not_passed"]
+        ]
+    if report.quarantine:
+        lines += ["", "## Quarantined rows", ""]
+        for raw_table, reasons in report.quarantine.items():
+            lines += [f"- {raw_table} {reason}: {count}" for reason, count in reasons.items()]
+    (settings.reports_dir / "run_report.md").write_text("\n".join(lines) + "\n")
+    return path
 
 
 def print_summary(warehouse: Path) -> None:
@@ -254,6 +443,78 @@ def print_summary(warehouse: Path) -> None:
     print()
 
 
+def run_validation(warehouse: Path, settings: Settings, report: RunReport) -> None:
+    docs_dir = settings.reports_dir / "data_docs"
+    try:
+        results = quality.validate(
+            warehouse, docs_dir, quality.suite_parameters(settings.dbt_vars)
+        )
+    except quality.ValidationSetupError as error:
+        raise PipelineError(f"validate failed: {error}") from None
+    report.expectations = [result.as_dict() for result in results]
+    report.docs["data_docs"] = str(docs_dir / "index.html")
+    for result in results:
+        print(f"  {result.line()}")
+    broken = [result.name for result in results if result.status not in {"passed", "warned"}]
+    if broken:
+        raise PipelineError(f"validate failed: suites {', '.join(broken)} did not pass")
+
+
+class Steps:
+    """Runs the numbered steps, timing each into the report."""
+
+    def __init__(self, report: RunReport, total: int) -> None:
+        self.report = report
+        self.total = total
+        self.done = 0
+
+    def run(self, name: str, action: Any, *args: Any) -> Any:
+        self.done += 1
+        log.info("[%d/%d] %s", self.done, self.total, name)
+        started = time.monotonic()
+        entry = {"name": name, "status": "failed", "seconds": 0.0}
+        self.report.steps.append(entry)
+        try:
+            outcome = action(*args)
+            entry["status"] = "ok"
+            return outcome
+        finally:
+            entry["seconds"] = round(time.monotonic() - started, 2)
+            log.info("[%d/%d] %s: %s in %.1f s", self.done, self.total, name, entry["status"], entry["seconds"])
+
+
+def build_check_publish(settings: Settings, report: RunReport) -> None:
+    steps = Steps(report, total=6)
+    report.warehouse = {"published": str(settings.warehouse), "build": str(settings.build)}
+    steps.run("prepare", prepare_build, settings)
+    steps.run("seed", run_dbt, "seed", ["seed", "--full-refresh"], settings)
+    build_command = ["build", *BUILD_RESOURCE_TYPES] + (["--full-refresh"] if settings.full_refresh else [])
+    build = steps.run("build", run_dbt, "build", build_command, settings)
+    report.dbt_results = dbt_node_results(build)
+    read_warehouse_facts(settings.build, report)
+    steps.run("validate", run_validation, settings.build, settings, report)
+    report.docs["dbt_docs"] = str(steps.run("docs", generate_dbt_docs, settings))
+    steps.run("publish", publish, settings)
+    report.warehouse = {
+        "published": str(settings.warehouse),
+        "backup": str(settings.backup) if settings.backup.exists() else None,
+    }
+
+
+# The signal that interrupted the run: dbt may catch the exception raised in its code and
+# report a plain failure, so the signal itself is remembered here.
+received_signal: list[int] = []
+
+
+def install_signal_handlers() -> None:
+    def stop(signal_number: int, _frame: Any) -> None:
+        received_signal.append(signal_number)
+        raise Interrupted(signal_number)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(
@@ -261,20 +522,54 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(name)s %(message)s",
         datefmt="%H:%M:%S",
     )
+    quality.quiet_gx_logging()
     try:
         settings = settings_from_args(args)
-        settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-        os.environ[WAREHOUSE_ENV_VAR] = str(settings.warehouse)
-        source = settings.dbt_vars.get("raw_dir", "the bundled demo seeds")
-        log.info("warehouse %s, raw data from %s", settings.warehouse, source)
-        run_dbt("[1/3] seed", ["seed", "--full-refresh"], settings)
-        # seeds were loaded by step 1; tests on seeds and models still run here
-        run_dbt("[2/3] build", ["build", *BUILD_RESOURCE_TYPES], settings)
-        log.info("[3/3] summary")
-        print_summary(settings.warehouse)
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
+    if args.validate_only:
+        return validate_published(settings)
+
+    report = RunReport(inputs={
+        "raw_dir": settings.dbt_vars.get("raw_dir", "demo seeds"), "vars": settings.dbt_vars
+    })
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    log.info("warehouse %s, raw data from %s", settings.warehouse, report.inputs["raw_dir"])
+    install_signal_handlers()
+    try:
+        build_check_publish(settings, report)
+        report.status = "succeeded"
+        print_summary(settings.warehouse)
+        return 0
+    except (PipelineError, Interrupted) as error:
+        if received_signal and not isinstance(error, Interrupted):
+            error = Interrupted(received_signal[0])
+        report.status = "interrupted" if isinstance(error, Interrupted) else "failed"
+        kept = f"; failed build kept at {settings.build}" if settings.build.exists() else ""
+        untouched = "published warehouse untouched" if settings.warehouse.exists() else "nothing published"
+        report.reason = f"{error}" if isinstance(error, PipelineError) else f"interrupted by {error}"
+        print(f"error: {report.reason} ({untouched}{kept})", file=sys.stderr)
+        return error.exit_code
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        path = write_run_report(report, settings)
+        log.info("run report: %s", path)
+
+
+def validate_published(settings: Settings) -> int:
+    """--validate-only: the suites on the published warehouse, nothing built or published."""
+    if not settings.warehouse.is_file():
+        print(f"error: no published warehouse at {settings.warehouse}", file=sys.stderr)
+        return 2
+    report = RunReport()
+    try:
+        run_validation(settings.warehouse, settings, report)
+    except PipelineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    print(f"Data Docs: {report.docs['data_docs']}")
     return 0
 
 
