@@ -94,7 +94,15 @@ final as (
         cast(profiles.row_count as {{ dbt.type_bigint() }}) as row_count,
         cast(profiles.distinct_keys as {{ dbt.type_bigint() }}) as distinct_keys,
         cast(coalesce(profiles.null_keys, 0) as {{ dbt.type_bigint() }}) as null_keys,
-        cast(inputs.input_rows as {{ dbt.type_bigint() }}) as input_rows
+        cast(inputs.input_rows as {{ dbt.type_bigint() }}) as input_rows,
+        -- every mart has rows as soon as any input row was kept (the funnel and the summary always)
+        cast(
+            case
+                when profiles.mart_name in ('lifecycle_funnel', 'customer_type_summary') then 1
+                when inputs.input_rows > 0 then 1
+                else 0
+            end as {{ dbt.type_bigint() }}
+        ) as min_expected_rows
     from profiles
     cross join inputs
 )
