@@ -7,7 +7,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 # dbt writes no anonymous usage events from here (there is no network to send them to anyway).
 export DO_NOT_TRACK := 1
 
-.PHONY: setup demo test lint dbt-build pytest docs clean lock
+.PHONY: setup compat-venv demo test lint dbt-build pytest clean lock
 
 setup: $(STAMP)
 
@@ -15,6 +15,14 @@ $(STAMP):
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $@
+
+## DuckDB 1.1.3, the oldest release the published warehouse is tested to open with.
+compat-venv: $(VENV)-compat/.installed
+$(VENV)-compat/.installed:
+	rm -rf $(VENV)-compat
+	$(PYTHON) -m venv $(VENV)-compat
+	$(VENV)-compat/bin/pip install --quiet --disable-pip-version-check duckdb==1.1.3
 	touch $@
 
 ## Run the pipeline on the bundled demo data and print the summary.
@@ -33,11 +41,11 @@ lint: setup
 dbt-build: setup
 	$(BIN)/python scripts/run_pipeline.py --warehouse target/test_demo.duckdb
 
-pytest: setup
+pytest: setup compat-venv
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf target logs warehouse/*.duckdb $(VENV)
+	rm -rf target logs warehouse/*.duckdb warehouse/reports $(VENV) $(VENV)-compat
 
 ## Re-resolve the pins from pyproject.toml (needs the package index).
 lock:

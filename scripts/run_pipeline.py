@@ -76,14 +76,6 @@ class PipelineError(Exception):
         self.exit_code = exit_code
 
 
-class Interrupted(Exception):
-    """SIGTERM or SIGINT arrived: stop, leave the published warehouse as it is."""
-
-    def __init__(self, signal_number: int) -> None:
-        super().__init__(signal.Signals(signal_number).name)
-        self.exit_code = 128 + signal_number
-
-
 @dataclass(frozen=True)
 class Settings:
     warehouse: Path
@@ -501,18 +493,28 @@ def build_check_publish(settings: Settings, report: RunReport) -> None:
     }
 
 
-# The signal that interrupted the run: dbt may catch the exception raised in its code and
-# report a plain failure, so the signal itself is remembered here.
-received_signal: list[int] = []
+def install_signal_handlers(settings: Settings, report: RunReport) -> None:
+    """On SIGTERM or SIGINT: report and leave at once. Nothing needs undoing: the published
+    warehouse is only ever replaced by an atomic rename, and the next run discards the build.
+    (Raising into dbt's and DuckDB's threads instead was seen to abort the interpreter.)"""
 
-
-def install_signal_handlers() -> None:
     def stop(signal_number: int, _frame: Any) -> None:
-        received_signal.append(signal_number)
-        raise Interrupted(signal_number)
+        report.status = "interrupted"
+        report.reason = f"interrupted by {signal.Signals(signal_number).name}"
+        print(f"error: {report.reason} ({outcome_note(settings)})", file=sys.stderr, flush=True)
+        try:
+            write_run_report(report, settings)
+        finally:
+            os._exit(128 + signal_number)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+
+
+def outcome_note(settings: Settings) -> str:
+    untouched = "published warehouse untouched" if settings.warehouse.exists() else "nothing published"
+    kept = f"; failed build kept at {settings.build}" if settings.build.exists() else ""
+    return untouched + kept
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -536,20 +538,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     })
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     log.info("warehouse %s, raw data from %s", settings.warehouse, report.inputs["raw_dir"])
-    install_signal_handlers()
+    install_signal_handlers(settings, report)
     try:
         build_check_publish(settings, report)
         report.status = "succeeded"
         print_summary(settings.warehouse)
         return 0
-    except (PipelineError, Interrupted) as error:
-        if received_signal and not isinstance(error, Interrupted):
-            error = Interrupted(received_signal[0])
-        report.status = "interrupted" if isinstance(error, Interrupted) else "failed"
-        kept = f"; failed build kept at {settings.build}" if settings.build.exists() else ""
-        untouched = "published warehouse untouched" if settings.warehouse.exists() else "nothing published"
-        report.reason = f"{error}" if isinstance(error, PipelineError) else f"interrupted by {error}"
-        print(f"error: {report.reason} ({untouched}{kept})", file=sys.stderr)
+    except PipelineError as error:
+        report.status = "failed"
+        report.reason = str(error)
+        print(f"error: {report.reason} ({outcome_note(settings)})", file=sys.stderr)
         return error.exit_code
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
