@@ -7,7 +7,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 # dbt writes no anonymous usage events from here (there is no network to send them to anyway).
 export DO_NOT_TRACK := 1
 
-.PHONY: setup compat-venv demo test lint dbt-build pytest clean lock
+.PHONY: setup compat-venv docs-assets browser demo test lint dbt-build pytest clean lock
 
 setup: $(STAMP)
 
@@ -25,8 +25,23 @@ $(VENV)-compat/.installed:
 	$(VENV)-compat/bin/pip install --quiet --disable-pip-version-check duckdb==1.1.3
 	touch $@
 
+## Offline copies of the styles and scripts Data Docs load from CDNs (npm registry). Without npm
+## the docs keep their CDN links and need a network to show their tables.
+DOCS_ASSETS := scripts/data_docs_assets
+docs-assets: $(DOCS_ASSETS)/node_modules/.package-lock.json
+$(DOCS_ASSETS)/node_modules/.package-lock.json: $(DOCS_ASSETS)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix $(DOCS_ASSETS) --ignore-scripts --no-audit --no-fund --loglevel=error; \
+	else echo "WARNING: npm not found: Data Docs will load their assets from CDNs"; fi
+
+## Headless Chromium for the Data Docs test (Debian packages); tests skip loudly without it.
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) || \
+		echo "WARNING: could not install chromium: the Data Docs browser test will be skipped"
+
 ## Run the pipeline on the bundled demo data and print the summary.
-demo: setup
+demo: setup docs-assets
 	$(BIN)/python scripts/run_pipeline.py
 
 ## Every check: SQL lint, dbt build with all data and unit tests on the demo data, pytest.
@@ -38,10 +53,10 @@ lint dbt-build pytest: export DBT_WARN_ERROR_OPTIONS := {"error": ["Deprecations
 lint: setup
 	LIFECYCLE_WAREHOUSE=$(CURDIR)/target/lint.duckdb $(BIN)/sqlfluff lint models macros tests
 
-dbt-build: setup
+dbt-build: setup docs-assets
 	$(BIN)/python scripts/run_pipeline.py --warehouse target/test_demo.duckdb
 
-pytest: setup compat-venv
+pytest: setup compat-venv docs-assets browser
 	$(BIN)/python -m pytest
 
 clean:

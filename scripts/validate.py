@@ -21,6 +21,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -31,12 +32,43 @@ from typing import Any
 
 import yaml
 
+# GX would otherwise try to send usage statistics (there is no network to send them to).
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 DEFAULT_BATCH_ROWS = 500_000
 # Suite parameters ($PARAMETER in the suite files) are dbt vars of dbt_project.yml.
 SUITE_PARAMETERS = ("quarantine_warn_rate", "quarantine_fail_rate")
 DUCKDB_VECTOR_ROWS = 2048
+
+# Data Docs load their styles and scripts from CDNs, which a closed network (CI, many BI hosts)
+# cannot reach: the page then shows no table at all. The same files come from the npm registry
+# (make docs-assets, scripts/data_docs_assets/package.json) and are copied next to the docs.
+DATA_DOCS_ASSETS = PROJECT_DIR / "scripts" / "data_docs_assets" / "node_modules"
+CDN_ASSETS = {
+    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": "bootstrap/dist/css/bootstrap.min.css",
+    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": "bootstrap/dist/js/bootstrap.min.js",
+    "https://code.jquery.com/jquery-3.7.1.min.js": "jquery/dist/jquery.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js": "popper.js/dist/umd/popper.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js": "bootstrap-table/dist/bootstrap-table.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.css": "bootstrap-table/dist/bootstrap-table.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js":
+        "bootstrap-table/dist/extensions/filter-control/bootstrap-table-filter-control.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css":
+        "bootstrap-table/dist/extensions/filter-control/bootstrap-table-filter-control.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css":
+        "bootstrap-table/dist/extensions/filter-control/bootstrap-table-filter-control.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js":
+        "bootstrap-datepicker/dist/js/bootstrap-datepicker.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css":
+        "bootstrap-datepicker/dist/css/bootstrap-datepicker.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": "@fortawesome/fontawesome-free/css/all.min.css",
+}
+# Copied whole because the stylesheets above refer to them relatively (../webfonts/...).
+CDN_ASSET_FOLDERS = ("@fortawesome/fontawesome-free/webfonts",)
+# GX's logo carries a tracking query string; offline it only delays the page.
+GX_LOGO = re.compile(r'src="https://great-expectations-web-assets\.s3[^"]*"')
 
 log = logging.getLogger("validate")
 
@@ -211,7 +243,32 @@ def validate(
                 results.append(run_suite(con, definition, dataset, parameters, batch_rows))
                 log.debug("%s", results[-1].line())
         context.build_data_docs()
+    localize_data_docs(docs_dir)
     return results
+
+
+def localize_data_docs(docs_dir: Path) -> None:
+    """Points the Data Docs pages at local copies of their CDN assets (see CDN_ASSETS)."""
+    if not DATA_DOCS_ASSETS.is_dir():
+        log.warning(
+            "Data Docs keep their CDN links (no %s; run `make docs-assets`): offline they show "
+            "no tables", DATA_DOCS_ASSETS,
+        )
+        return
+    vendor = docs_dir / "static" / "vendor"
+    for relative in [*CDN_ASSETS.values(), *CDN_ASSET_FOLDERS]:
+        source, target = DATA_DOCS_ASSETS / relative, vendor / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(source, target)
+    for page in docs_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        prefix = os.path.relpath(vendor, page.parent)
+        for url, relative in CDN_ASSETS.items():
+            text = text.replace(f'"{url}"', f'"{prefix}/{relative}"')
+        page.write_text(GX_LOGO.sub('src=""', text), encoding="utf-8")
 
 
 def run_suite(
@@ -296,5 +353,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     sys.exit(main())
