@@ -184,7 +184,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
-    """Runs one dbt command in this process on the build file; raises PipelineError on failure."""
+    """Runs one dbt command in this process on the build file; raises PipelineError on failure.
+    The project is parsed once per run and the manifest reused by the later commands."""
     from dbt.cli.main import dbtRunner
 
     cli_args = [
@@ -196,14 +197,23 @@ def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
     if not sys.stdout.isatty():
         cli_args.append("--no-use-colors")
     os.environ[WAREHOUSE_ENV_VAR] = str(settings.build)
+    if not parsed_manifest:
+        parse = dbtRunner().invoke(["parse", *cli_args[len(command):]])
+        if not parse.success:
+            raise PipelineError(failure_reason("parse", parse, settings.dbt_vars.get("raw_dir")))
+        parsed_manifest.append(parse.result)
     try:
-        result = dbtRunner().invoke(cli_args)
+        result = dbtRunner(manifest=parsed_manifest[0]).invoke(cli_args)
     finally:
         release_warehouse()
     if not result.success:
         reason = failure_reason(step, result, settings.dbt_vars.get("raw_dir"))
         raise PipelineError(reason, exit_code=2 if reason.startswith("raw input error") else 1)
     return result
+
+
+# The manifest of this run's parse (one run per process, with one set of vars).
+parsed_manifest: list[Any] = []
 
 
 def release_warehouse() -> None:

@@ -31,7 +31,8 @@ BREAKERS = {
     "fct_orders": "update marts.fct_orders set amount = -1 where order_id = 'o1'",
     "fct_touchpoints": "update marts.fct_touchpoints set person_id = null where touchpoint_id = 't1'",
     "lifecycle_funnel": "update marts.lifecycle_funnel set persons_entered = 1000 where stage_rank = 7",
-    "customer_type_summary": "update marts.customer_type_summary set share_of_persons = share_of_persons + 0.1 where customer_type = 'new'",
+    "customer_type_summary": "update marts.customer_type_summary set customer_type = 'potential' where customer_type = 'new'",
+    "customer_type_totals": "update audit.customer_type_totals set share_of_persons_total = 1.1",
 }
 
 

@@ -148,5 +148,8 @@ def test_failed_model_is_one_line_naming_the_model(raw_dir: Path, tmp_path: Path
     assert run.returncode == 1, run.stderr[-2000:]
     error_lines = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
     assert len(error_lines) == 1, run.stderr
-    assert error_lines[0].startswith("error: [2/3] build failed: model int_customer_types: ")
+    assert error_lines[0].startswith("error: build failed: model int_customer_types: Binder Error")
+    assert error_lines[0].endswith(
+        f"(nothing published; failed build kept at {tmp_path / 'w.build.duckdb'})"
+    )
     assert "Traceback" not in run.stderr + run.stdout
