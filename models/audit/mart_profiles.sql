@@ -1,38 +1,23 @@
+{#- Each mart and the columns of its key (SPEC §6 grain). -#}
+{%- set mart_keys = {
+    'dim_customers': ['person_id'],
+    'customer_lifecycle_stages': ['person_id', 'lifecycle_stage'],
+    'fct_orders': ['order_id'],
+    'fct_touchpoints': ['touchpoint_id'],
+    'lifecycle_funnel': ['lifecycle_stage'],
+    'customer_type_summary': ['customer_type'],
+} %}
+{%- set key_expressions = {} %}
+{%- for mart_name, key_columns in mart_keys.items() %}
+    {%- set parts = [key_columns[0]] %}
+    {%- for column in key_columns[1:] %}
+        {%- do parts.extend(["'|'", column]) %}
+    {%- endfor %}
+    {%- do key_expressions.update({mart_name: dbt.concat(parts) if parts | length > 1 else parts[0]}) %}
+{%- endfor %}
 -- Key and volume profile of each mart, for the data-quality suites: aggregates stay in the
 -- warehouse, whatever the size of the marts.
 with
-
-dim_customers as (
-    select person_id
-    from {{ ref('dim_customers') }}
-),
-
-customer_lifecycle_stages as (
-    select
-        person_id,
-        lifecycle_stage
-    from {{ ref('customer_lifecycle_stages') }}
-),
-
-fct_orders as (
-    select order_id
-    from {{ ref('fct_orders') }}
-),
-
-fct_touchpoints as (
-    select touchpoint_id
-    from {{ ref('fct_touchpoints') }}
-),
-
-lifecycle_funnel as (
-    select lifecycle_stage
-    from {{ ref('lifecycle_funnel') }}
-),
-
-customer_type_summary as (
-    select customer_type
-    from {{ ref('customer_type_summary') }}
-),
 
 reconciliation as (
     select kept_rows
@@ -40,47 +25,17 @@ reconciliation as (
 ),
 
 profiles as (
-    select
-        'dim_customers' as mart_name,
-        count(*) as row_count,
-        count(distinct person_id) as distinct_keys,
-        sum(case when person_id is null then 1 else 0 end) as null_keys
-    from dim_customers
-    union all
-    select
-        'customer_lifecycle_stages' as mart_name,
-        count(*) as row_count,
-        count(distinct {{ dbt.concat(['person_id', "'|'", 'lifecycle_stage']) }}) as distinct_keys,
-        sum(case when person_id is null or lifecycle_stage is null then 1 else 0 end) as null_keys
-    from customer_lifecycle_stages
-    union all
-    select
-        'fct_orders' as mart_name,
-        count(*) as row_count,
-        count(distinct order_id) as distinct_keys,
-        sum(case when order_id is null then 1 else 0 end) as null_keys
-    from fct_orders
-    union all
-    select
-        'fct_touchpoints' as mart_name,
-        count(*) as row_count,
-        count(distinct touchpoint_id) as distinct_keys,
-        sum(case when touchpoint_id is null then 1 else 0 end) as null_keys
-    from fct_touchpoints
-    union all
-    select
-        'lifecycle_funnel' as mart_name,
-        count(*) as row_count,
-        count(distinct lifecycle_stage) as distinct_keys,
-        sum(case when lifecycle_stage is null then 1 else 0 end) as null_keys
-    from lifecycle_funnel
-    union all
-    select
-        'customer_type_summary' as mart_name,
-        count(*) as row_count,
-        count(distinct customer_type) as distinct_keys,
-        sum(case when customer_type is null then 1 else 0 end) as null_keys
-    from customer_type_summary
+    {%- for mart_name, key_columns in mart_keys.items() %}
+        select
+            '{{ mart_name }}' as mart_name,
+            count(*) as row_count,
+            count(distinct {{ key_expressions[mart_name] }}) as distinct_keys,
+            sum(case when {{ key_columns | join(' is null or ') }} is null then 1 else 0 end) as null_keys
+        from {{ ref(mart_name) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 inputs as (
