@@ -26,11 +26,20 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def published(tmp_path: Path) -> Path:
-    warehouse = tmp_path / "wh" / "lifecycle.duckdb"
+@pytest.fixture(scope="module")
+def first_publication(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    warehouse = tmp_path_factory.mktemp("first") / "lifecycle.duckdb"
     run = run_pipeline(warehouse, "--raw-dir", str(WORKED_EXAMPLE), "--as-of", "2026-06-30")
     assert run.returncode == 0, run.stderr[-3000:]
+    return warehouse
+
+
+@pytest.fixture
+def published(first_publication: Path, tmp_path: Path) -> Path:
+    """A published warehouse of this test's own (a copy of the module's first publication)."""
+    warehouse = tmp_path / "wh" / "lifecycle.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copyfile(first_publication, warehouse)
     return warehouse
 
 
