@@ -25,6 +25,7 @@ TABLE_SCHEMAS = {
     "fct_touchpoints": "marts",
     "lifecycle_funnel": "marts",
     "customer_type_summary": "marts",
+    "cohort_retention": "marts",
     "row_reconciliation": "audit",
     "quarantined_orders": "audit",
     "quarantined_touchpoints": "audit",
