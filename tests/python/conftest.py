@@ -29,6 +29,8 @@ TABLE_SCHEMAS = {
     "customer_type_summary": "marts",
     "cohort_retention": "marts",
     "engagement_audiences": "marts",
+    "customer_type_history": "marts",
+    "customer_type_transitions": "marts",
     "row_reconciliation": "audit",
     "quarantined_orders": "audit",
     "quarantined_touchpoints": "audit",
