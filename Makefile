@@ -7,7 +7,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 # dbt writes no anonymous usage events from here (there is no network to send them to anyway).
 export DO_NOT_TRACK := 1
 
-.PHONY: setup demo test lint dbt-build pytest docs clean lock
+.PHONY: setup setup-browser demo test lint dbt-build pytest docs clean lock
 
 setup: $(STAMP)
 
@@ -17,12 +17,20 @@ $(STAMP):
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	touch $@
 
+## Headless Chromium renders report.html in the tests (Debian's chromium; needs root and apt).
+## Without it that test is skipped, loudly: a skip is not a pass.
+setup-browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium and chromium-driver (report.html rendering test)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) \
+		|| echo "WARNING: chromium could not be installed: the report rendering test will be SKIPPED"; }
+
 ## Run the pipeline on the bundled demo data and print the summary.
 demo: setup
 	$(BIN)/python scripts/run_pipeline.py
 
 ## Every check: SQL lint, dbt build with all data and unit tests on the demo data, pytest.
-test: setup lint dbt-build pytest
+test: setup setup-browser lint dbt-build pytest
 
 # In the checks a deprecated dbt construct is an error, not a warning that scrolls by.
 lint dbt-build pytest: export DBT_WARN_ERROR_OPTIONS := {"error": ["Deprecations"]}
@@ -33,7 +41,7 @@ lint: setup
 dbt-build: setup
 	$(BIN)/python scripts/run_pipeline.py --warehouse target/test_demo.duckdb
 
-pytest: setup
+pytest: setup setup-browser
 	$(BIN)/python -m pytest
 
 clean:

@@ -4,7 +4,8 @@
 Steps, through dbt's programmatic API (dbtRunner), one after the other:
   1. dbt seed   the reference seeds (and the demo raw data unless --raw-dir is given)
   2. dbt build  every model, data test and unit test, in dependency order
-  3. summary    persons per customer type, the funnel, where every raw row went, the as-of date
+  3. summary    persons per customer type, the funnel, where every raw row went, the as-of date;
+                then report.html beside the warehouse file (charts and data quality, scripts/report.py)
 
 Exit status: 0 on success; 1 when a model or an error-severity test fails; 2 when the input or
 the arguments are unusable. A failure ends with one line that says why. Quarantined rows and
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import yaml
+from report import REPORT_NAME, write_report
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = PROJECT_DIR / "warehouse" / "lifecycle.duckdb"
@@ -272,6 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_dbt("[2/3] build", ["build", *BUILD_RESOURCE_TYPES], settings)
         log.info("[3/3] summary")
         print_summary(settings.warehouse)
+        # issue 6: the charts and data-quality page, beside the warehouse (scripts/report.py)
+        write_report(settings.warehouse, settings.warehouse.parent / REPORT_NAME)
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
