@@ -15,8 +15,9 @@ Steps, through dbt's programmatic API (dbtRunner) and Great Expectations, one af
   4. validate  the Great Expectations suites of expectations/ (scripts/validate.py)
   5. docs      dbt docs (static HTML) of the build
   6. publish   atomic rename of the build over the published warehouse
-Then a summary (persons per type, funnel, where every raw row went, as-of date), and a run report
-(run_report.json and run_report.md) in the reports folder, also for failed runs.
+Then a summary (persons per type, funnel, where every raw row went, as-of date), a run report
+(run_report.json and run_report.md, also for failed runs) and report.html (charts and data
+quality, scripts/report.py) in the reports folder.
 
 Exit status: 0 on success; 1 when a model, an error-severity test or a suite fails; 2 when the
 input or the arguments are unusable; 130/143 when interrupted. A failure ends with one line that
@@ -44,7 +45,8 @@ import yaml
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 
-import validate as quality  # noqa: E402  (a sibling script)
+import validate as quality  # noqa: E402  (sibling scripts)
+from report import REPORT_NAME, RUN_REPORT_NAME, write_report  # noqa: E402
 
 DEFAULT_WAREHOUSE = PROJECT_DIR / "warehouse" / "lifecycle.duckdb"
 WAREHOUSE_ENV_VAR = "LIFECYCLE_WAREHOUSE"
@@ -553,6 +555,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_check_publish(settings, report)
         report.status = "succeeded"
         print_summary(settings.warehouse)
+        # the charts and data-quality page (scripts/report.py) also shows this run's report
+        report.docs["report"] = str(settings.reports_dir / REPORT_NAME)
+        write_run_report(report, settings)
+        write_report(
+            settings.warehouse, settings.reports_dir / REPORT_NAME, settings.reports_dir / RUN_REPORT_NAME
+        )
         return 0
     except PipelineError as error:
         report.status = "failed"

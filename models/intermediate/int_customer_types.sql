@@ -62,13 +62,8 @@ final as (
         person_id,
         days_since_last_order,
         days_since_last_advocacy,
-        case
-            when valid_order_count = 0 then 'potential'
-            when days_since_last_order > {{ var('lapsed_after_days') }} then 'lapsed'
-            when valid_order_count < {{ var('regular_min_orders') }} then 'new'
-            when days_since_last_advocacy <= {{ var('advocacy_window_days') }} then 'loyal'
-            else 'regular'
-        end as customer_type
+        {{ customer_type_case('valid_order_count', 'days_since_last_order', 'days_since_last_advocacy') }}
+            as customer_type
     from measured
 )
 

@@ -60,6 +60,8 @@ final as (
         status,
         amount,
         coupon_code,
+        -- 1 = the kept version; customer_type_history replays the ranking for earlier dates
+        version_recency,
         case
             when is_quarantined then 'quarantined'
             when not is_visible_as_of then 'after_as_of'

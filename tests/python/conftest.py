@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pytest
@@ -25,6 +27,10 @@ TABLE_SCHEMAS = {
     "fct_touchpoints": "marts",
     "lifecycle_funnel": "marts",
     "customer_type_summary": "marts",
+    "cohort_retention": "marts",
+    "engagement_audiences": "marts",
+    "customer_type_history": "marts",
+    "customer_type_transitions": "marts",
     "row_reconciliation": "audit",
     "quarantined_orders": "audit",
     "quarantined_touchpoints": "audit",
@@ -80,3 +86,31 @@ def read_table(warehouse: Path, table: str, columns: list[str]) -> list[dict[str
 @pytest.fixture(scope="session")
 def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("pipeline")
+
+
+CaseBuilder = Callable[..., PipelineRun]
+
+
+@pytest.fixture(scope="session")
+def build_case(tmp_path_factory: pytest.TempPathFactory) -> CaseBuilder:
+    """Runs the pipeline on cases/<name>/raw with the case's as_of and vars (or another as_of),
+    once per session for each (name, as_of): several test modules read the same warehouse."""
+    builds: dict[tuple[str, str | None], PipelineRun] = {}
+
+    def build(name: str, as_of: str | None = None) -> PipelineRun:
+        case_dir = CASES_DIR / name
+        case = json.loads((case_dir / "case.json").read_text())
+        as_of = as_of or case.get("as_of")
+        if (name, as_of) not in builds:
+            args = ["--raw-dir", str(case_dir / "raw")]
+            if as_of:
+                args += ["--as-of", as_of]
+            if case.get("vars"):
+                args += ["--vars", *(f"{key}={value}" for key, value in case["vars"].items())]
+            folder = tmp_path_factory.mktemp(f"{name}-{as_of or 'default'}")
+            run = run_pipeline(folder / "warehouse.duckdb", *args)
+            assert run.returncode == 0, f"pipeline failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+            builds[(name, as_of)] = run
+        return builds[(name, as_of)]
+
+    return build

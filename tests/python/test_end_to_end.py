@@ -9,28 +9,18 @@ duplicated row fails as surely as a wrong cell.
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import pytest
 
-from conftest import CASES_DIR, PipelineRun, format_cell, read_table, run_pipeline
+from conftest import CASES_DIR, CaseBuilder, PipelineRun, format_cell, read_table
 
 CASES = sorted(path.name for path in CASES_DIR.iterdir() if (path / "expected").is_dir())
 
 
 @pytest.fixture(scope="module", params=CASES)
-def case_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    case_dir = CASES_DIR / request.param
-    case = json.loads((case_dir / "case.json").read_text())
-    args = ["--raw-dir", str(case_dir / "raw")]
-    if case.get("as_of"):
-        args += ["--as-of", case["as_of"]]
-    if case.get("vars"):
-        args += ["--vars", *(f"{key}={value}" for key, value in case["vars"].items())]
-    run = run_pipeline(tmp_path_factory.mktemp(request.param) / "warehouse.duckdb", *args)
-    assert run.returncode == 0, f"pipeline failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
-    return case_dir, run
+def case_run(request: pytest.FixtureRequest, build_case: CaseBuilder):
+    return CASES_DIR / request.param, build_case(request.param)
 
 
 def expected_tables(case_dir: Path) -> list[Path]:

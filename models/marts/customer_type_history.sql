@@ -1,0 +1,158 @@
+-- Each person's customer type and lifecycle stage as of the end of every month from their first
+-- appearance to as_of (decisions #29-#31): for month M, what dim_customers says when the project
+-- runs with as_of = M's last day (as_of itself for the as-of month). Incremental by month: a run
+-- recomputes the last stored month(s) and the new ones; every month when the settings changed.
+{%- set settings = {
+    'lapsed_after_days': var('lapsed_after_days'),
+    'regular_min_orders': var('regular_min_orders'),
+    'advocacy_window_days': var('advocacy_window_days'),
+    'raw_dir': var('raw_dir', none),
+} %}
+{%- set settings_hash = local_md5(tojson(settings, sort_keys=true)) %}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='month_start',
+        on_schema_change='fail',
+        pre_hook=[
+            "{% if is_incremental() %}delete from {{ this }} where month_start not in"
+            ~ " (select month_start from {{ ref('int_calendar_months') }}){% endif %}"
+        ],
+    )
+}}
+
+with
+
+states as (
+    select
+        person_id,
+        change_month,
+        next_change_month,
+        is_present,
+        valid_order_count,
+        lifetime_revenue,
+        backed_out_orders,
+        touchpoint_stage_rank,
+        first_order_at,
+        last_order_at,
+        last_loyalty_touch_at,
+        last_advocacy_touch_at
+    from {{ ref('int_person_monthly_states') }}
+),
+
+months as (
+    select
+        month_start,
+        as_of_date,
+        is_complete_month
+    from {{ ref('int_calendar_months') }}
+),
+
+stages as (
+    select
+        lifecycle_stage,
+        stage_rank
+    from {{ ref('lifecycle_stages') }}
+),
+
+{% if is_incremental() %}
+    stored as (
+        select
+            max(month_start) as last_stored_month,
+            {{ dbt.bool_or("run_settings_hash != '" ~ settings_hash ~ "'") }} as settings_changed
+        from {{ this }}
+    ),
+{% endif %}
+
+months_to_build as (
+    select
+        months.month_start,
+        months.as_of_date,
+        months.is_complete_month
+    from months
+    {% if is_incremental() %}
+        cross join stored
+        where
+            stored.last_stored_month is null
+            or stored.settings_changed
+            or months.month_start >= {{ dbt.dateadd(
+                'month', 1 - var('history_reprocess_months'), 'stored.last_stored_month'
+            ) }}
+    {% endif %}
+),
+
+person_months as (
+    -- each state holds from its change month until the next one
+    select
+        states.person_id,
+        months_to_build.month_start,
+        months_to_build.as_of_date,
+        months_to_build.is_complete_month,
+        states.valid_order_count,
+        states.lifetime_revenue,
+        states.backed_out_orders,
+        states.touchpoint_stage_rank,
+        states.first_order_at,
+        states.last_order_at,
+        states.last_loyalty_touch_at,
+        states.last_advocacy_touch_at
+    from states
+    inner join months_to_build
+        on
+            states.change_month <= months_to_build.month_start
+            and (
+                states.next_change_month is null
+                or states.next_change_month > months_to_build.month_start
+            )
+    where states.is_present
+),
+
+measured as (
+    select
+        *,
+        {{ dbt.datediff('cast(last_order_at as date)', 'as_of_date', 'day') }}
+            as days_since_last_order,
+        -- advocacy before the first valid purchase does not count (SPEC §4-5)
+        case
+            when last_advocacy_touch_at >= first_order_at
+                then {{ dbt.datediff('cast(last_advocacy_touch_at as date)', 'as_of_date', 'day') }}
+        end as days_since_last_advocacy
+    from person_months
+),
+
+classified as (
+    select
+        *,
+        {{ customer_type_case('valid_order_count', 'days_since_last_order', 'days_since_last_advocacy') }}
+            as customer_type,
+        -- the highest stage observed (SPEC §4): only whether a stage was observed matters here
+        case
+            when last_advocacy_touch_at >= first_order_at then 'advocacy'
+            when valid_order_count >= 2 or last_loyalty_touch_at >= first_order_at then 'loyalty'
+            when valid_order_count >= 1 then 'purchase'
+            when backed_out_orders > 0 then 'decision'
+        end as order_based_stage
+    from measured
+),
+
+final as (
+    select
+        classified.month_start,
+        classified.as_of_date,
+        classified.is_complete_month,
+        cast(classified.person_id as {{ dbt.type_string() }}) as person_id,
+        cast(classified.customer_type as {{ dbt.type_string() }}) as customer_type,
+        cast(coalesce(classified.order_based_stage, stages.lifecycle_stage) as {{ dbt.type_string() }})
+            as lifecycle_stage,
+        cast(classified.valid_order_count as {{ dbt.type_bigint() }}) as valid_order_count,
+        cast(classified.lifetime_revenue as decimal(18, 2)) as lifetime_revenue,
+        cast(classified.days_since_last_order as {{ dbt.type_bigint() }}) as days_since_last_order,
+        cast('{{ settings_hash }}' as {{ dbt.type_string() }}) as run_settings_hash
+    from classified
+    left join stages
+        on classified.touchpoint_stage_rank = stages.stage_rank
+)
+
+select * from final
