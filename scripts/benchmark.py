@@ -31,6 +31,7 @@ import logging
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -165,14 +166,20 @@ def run_step(step: str, command: list[str], rows: int | None, env: dict[str, str
     process = subprocess.Popen(command, cwd=PROJECT_DIR, env={**os.environ, **(env or {})},
                                stdout=output, stderr=subprocess.STDOUT)
     peak, stopped = 0, False
-    while process.poll() is None:
-        peak = max(peak, tree_rss_bytes(process.pid))
-        if max_bytes and peak > max_bytes:
+    try:
+        while process.poll() is None:
+            peak = max(peak, tree_rss_bytes(process.pid))
+            if max_bytes and peak > max_bytes:
+                process.kill()
+                stopped = True
+                break
+            time.sleep(0.05)
+        process.wait()
+    finally:
+        # interrupted: do not leave a step running (it would hold the warehouse's lock)
+        if process.poll() is None:
             process.kill()
-            stopped = True
-            break
-        time.sleep(0.05)
-    process.wait()
+            process.wait()
     seconds = time.monotonic() - started
     if log_file:
         output.close()
@@ -354,6 +361,7 @@ def benchmark_size(touchpoints: int, args: argparse.Namespace) -> SizeResult:
                 check = run_step("DuckDB SQL script on initial + new", [
                     PYTHON, "-m", "baselines.duckdb_sql", "--raw-dir", str(raw), "--out", str(recomputed)
                 ], initial_rows + new_rows, log_file=folder / "duckdb_sql_with_new.log")
+                result.steps.append(check)
                 if check.status == "ok":
                     result.checks.append(verify(warehouse, recomputed, "dbt incremental vs full recompute"))
         finally:
@@ -425,7 +433,9 @@ def machine() -> str:
         mem_kib = int(next(line for line in handle if line.startswith("MemTotal")).split()[1])
     from importlib.metadata import version
 
-    return (f"{os.cpu_count()} cores, {mem_kib / 2**20:.1f} GiB memory, {platform.system()} "
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_DIR, capture_output=True,
+                            text=True).stdout.strip() or "unknown"
+    return (f"{os.cpu_count()} cores, {mem_kib / 2**20:.1f} GiB memory, commit {commit}, {platform.system()} "
             f"{platform.machine()}, Python {platform.python_version()}, duckdb {version('duckdb')}, "
             f"dbt-core {version('dbt-core')}, dbt-duckdb {version('dbt-duckdb')}, pandas {version('pandas')}")
 
@@ -461,6 +471,8 @@ def write_results(results_dir: Path, measured: list[SizeResult]) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # a terminated benchmark unwinds (and stops its running step) instead of vanishing
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
     measured = []
