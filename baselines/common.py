@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -54,12 +56,20 @@ def default_rule_vars() -> dict[str, int]:
     return {name: int(project["vars"][name]) for name in RULE_VARS}
 
 
-def duckdb_settings() -> dict[str, Any]:
-    """The DuckDB settings of the dbt profile (threads, memory_limit, ...): the same engine setup."""
+ENV_VAR = re.compile(r"\{\{\s*env_var\('(\w+)'(?:,\s*'([^']*)')?\)\s*\}\}")
+
+
+def duckdb_settings() -> dict[str, str]:
+    """The DuckDB settings of the dbt profile (threads, memory_limit, ...): the same engine setup.
+    `{{ env_var('NAME', 'default') }}` is resolved as dbt would; temp_directory is left to the
+    caller (it names the dbt warehouse)."""
     profile = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())
     settings = profile["customer_lifecycle"]["outputs"]["duckdb"].get("settings", {})
-    # values templated with env_var() are dbt's business; the plain ones apply here too
-    return {key: value for key, value in settings.items() if "{{" not in str(value)}
+    return {
+        key: ENV_VAR.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), str(value))
+        for key, value in settings.items()
+        if key != "temp_directory"
+    }
 
 
 def parse_args(description: str, argv: Sequence[str] | None, out_help: str) -> BaselineArgs:

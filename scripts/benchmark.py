@@ -78,6 +78,7 @@ class SizeResult:
     new_touchpoints: int
     new_orders: int
     measured_at: str
+    load_average: float = 0.0  # of the machine (1 min) when the size started: other work competes
     steps: list[StepResult] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
 
@@ -291,7 +292,8 @@ def benchmark_size(touchpoints: int, args: argparse.Namespace) -> SizeResult:
     meta, generated = prepare_data(touchpoints, folder, args.seed, args.regenerate)
     result = SizeResult(label, meta["persons"], meta["touchpoints"], meta["orders"],
                         meta["new_touchpoints"], meta["new_orders"],
-                        dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+                        dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                        os.getloadavg()[0])
     if generated:
         result.steps.append(generated)
     raw, new = folder / "raw", folder / "new"
@@ -412,7 +414,8 @@ def render_size(size: SizeResult) -> str:
         "",
         f"Initial load: {size.touchpoints:,} touchpoints and {size.orders:,} order rows "
         f"({size.persons:,} generated persons); new batch: {size.new_touchpoints:,} touchpoints and "
-        f"{size.new_orders:,} order rows. Measured {size.measured_at}.",
+        f"{size.new_orders:,} order rows. Measured {size.measured_at}, machine load average "
+        f"{size.load_average:.1f} at the start (2 cores: above ~0.5 other work competed).",
         "",
         "| step | status | wall time (s) | rows in | rows/s | peak RSS (MiB) | note |",
         "|---|---|---:|---:|---:|---:|---|",

@@ -2,8 +2,8 @@
 
 The script is plain DuckDB SQL; this runner only points it at the raw files (as text views, the
 layouts of SPEC §2), loads the event-stage seed, sets the rule vars and the DuckDB settings of the
-dbt profile (threads, memory_limit, temp_directory, ...), and runs it into a DuckDB file whose
-schemas marts and audit hold the same tables as the dbt project's.
+dbt profile (threads, memory_limit, preserve_insertion_order; spilling next to --out), and runs it
+into a DuckDB file whose schemas marts and audit hold the same tables as the dbt project's.
 
     python -m baselines.duckdb_sql --raw-dir /tmp/lifecycle-bench/1m --out /tmp/baseline.duckdb
 """
@@ -39,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with duckdb.connect(str(args.out)) as con:
         for name, value in duckdb_settings().items():
             con.execute(f"set {name} = '{value}'")
+        # spill next to the output, as dbt spills next to the warehouse
+        con.execute(f"set temp_directory = '{args.out}.tmp'")
         for table in ("orders", "touchpoints"):
             con.execute(f"create temp view raw_{table}_file as select * from {reader(find_raw_file(args.raw_dir, table))}")
         optional = {"orders": ["updated_at", "coupon_code"],
