@@ -6,6 +6,10 @@ Steps, through dbt's programmatic API (dbtRunner), one after the other:
   2. dbt build  every model, data test and unit test, in dependency order
   3. summary    persons per customer type, the funnel, where every raw row went, the as-of date
 
+Incremental: on an existing warehouse the large models are updated from the rows that are new in
+--raw-dir (plus a lookback, the dbt var incremental_lookback_days); --full-refresh rebuilds them.
+An explicit --as-of always rebuilds them, since it can move the past.
+
 Exit status: 0 on success; 1 when a model or an error-severity test fails; 2 when the input or
 the arguments are unusable. A failure ends with one line that says why. Quarantined rows and
 unknown event types are expected data: they show as warnings and in the summary, not as failures.
@@ -57,6 +61,7 @@ class PipelineError(Exception):
 class Settings:
     warehouse: Path
     dbt_vars: dict[str, Any]
+    full_refresh: bool
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -87,6 +92,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="KEY=VALUE",
         help="dbt vars, e.g. lapsed_after_days=90 regular_min_orders=3 advocacy_window_days=180",
     )
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental models from all raw rows (implied by --as-of)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser.parse_args(argv)
 
@@ -112,7 +122,12 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         dbt_vars["raw_dir"] = str(raw_dir)
     if args.as_of is not None:
         dbt_vars["as_of"] = args.as_of.isoformat()
-    return Settings(warehouse=args.warehouse.expanduser().resolve(), dbt_vars=dbt_vars)
+    return Settings(
+        warehouse=args.warehouse.expanduser().resolve(),
+        dbt_vars=dbt_vars,
+        # incremental models assume the default as_of (macros/incremental.sql)
+        full_refresh=args.full_refresh or "as_of" in dbt_vars,
+    )
 
 
 def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
@@ -269,7 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("warehouse %s, raw data from %s", settings.warehouse, source)
         run_dbt("[1/3] seed", ["seed", "--full-refresh"], settings)
         # seeds were loaded by step 1; tests on seeds and models still run here
-        run_dbt("[2/3] build", ["build", *BUILD_RESOURCE_TYPES], settings)
+        refresh = ["--full-refresh"] if settings.full_refresh else []
+        run_dbt("[2/3] build", ["build", *BUILD_RESOURCE_TYPES, *refresh], settings)
         log.info("[3/3] summary")
         print_summary(settings.warehouse)
     except PipelineError as error:
