@@ -53,8 +53,9 @@ lint dbt-build pytest: export DBT_WARN_ERROR_OPTIONS := {"error": ["Deprecations
 lint: setup
 	LIFECYCLE_WAREHOUSE=$(CURDIR)/target/lint.duckdb $(BIN)/sqlfluff lint models macros tests
 
+# --full-refresh: the check builds everything from scratch, whatever an earlier run left in target/
 dbt-build: setup docs-assets
-	$(BIN)/python scripts/run_pipeline.py --warehouse target/test_demo.duckdb
+	$(BIN)/python scripts/run_pipeline.py --warehouse target/test_demo.duckdb --full-refresh
 
 pytest: setup compat-venv docs-assets browser
 	$(BIN)/python -m pytest

@@ -19,6 +19,11 @@ Then a summary (persons per type, funnel, where every raw row went, as-of date),
 (run_report.json and run_report.md, also for failed runs) and report.html (charts and data
 quality, scripts/report.py) in the reports folder.
 
+Incremental: the build starts as a copy of the published warehouse, so the large models are
+updated from the rows that are new in --raw-dir (plus a lookback, the dbt var
+incremental_lookback_days); --full-refresh rebuilds everything from an empty file. An explicit
+--as-of always rebuilds, since it can move the past.
+
 Exit status: 0 on success; 1 when a model, an error-severity test or a suite fails; 2 when the
 input or the arguments are unusable; 130/143 when interrupted. A failure ends with one line that
 says why. Quarantined rows and unknown event types are expected data: warnings, not failures.
@@ -148,7 +153,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--full-refresh",
         action="store_true",
-        help="build from an empty warehouse instead of a copy of the published one",
+        help="build every model from all raw rows, in an empty file instead of a copy of the "
+        "published warehouse (implied by --as-of)",
     )
     parser.add_argument(
         "--validate-only",
@@ -182,7 +188,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         dbt_vars["as_of"] = args.as_of.isoformat()
     warehouse = args.warehouse.expanduser().resolve()
     reports_dir = (args.reports_dir or warehouse.parent / "reports").expanduser().resolve()
-    return Settings(warehouse, reports_dir, dbt_vars, args.full_refresh)
+    # incremental models assume the default as_of (macros/incremental.sql)
+    full_refresh = args.full_refresh or "as_of" in dbt_vars
+    return Settings(warehouse, reports_dir, dbt_vars, full_refresh)
 
 
 def run_dbt(step: str, command: list[str], settings: Settings) -> Any:

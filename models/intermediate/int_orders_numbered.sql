@@ -1,6 +1,28 @@
 -- Kept orders with their person, whether they are a valid purchase (SPEC §3) and their rank
 -- among the person's valid purchases (SPEC §6 purchase_number).
+-- Incremental: every kept order of each person with an order version recomputed in this run
+-- (a new order or a refund renumbers the person's purchases).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+) }}
+
 with
+
+versions as (
+    select
+        order_id,
+        customer_id,
+        ordered_at,
+        status,
+        amount,
+        coupon_code,
+        row_disposition,
+        loaded_at
+    from {{ ref('int_orders_versioned') }}
+),
 
 orders as (
     select
@@ -10,8 +32,15 @@ orders as (
         status,
         amount,
         coupon_code
-    from {{ ref('int_orders_versioned') }}
+    from versions
     where row_disposition = 'kept'
+    {% if as_of_is_incremental() -%}
+        and customer_id in (
+            select changed.customer_id
+            from versions as changed
+            where changed.loaded_at = {{ run_loaded_at() }}
+        )
+    {%- endif %}
 ),
 
 flagged as (
@@ -34,7 +63,8 @@ final as (
                 partition by person_id, is_valid_purchase
                 order by ordered_at asc, order_id asc
             )
-        end as purchase_number
+        end as purchase_number,
+        {{ run_loaded_at() }} as loaded_at
     from flagged
 )
 

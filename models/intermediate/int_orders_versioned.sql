@@ -1,8 +1,17 @@
 -- Every raw order row with its disposition (SPEC §3): quarantined, after_as_of, kept (the
 -- latest version of the order as of as_of) or collapsed (a superseded version or duplicate).
+-- Incremental: every version of an order_id that staging loaded in this run is recomputed;
+-- rows without an order_id share the key '' (all of them are recomputed together).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_key',
+    on_schema_change='fail',
+) }}
+
 with
 
-orders as (
+staged as (
     select
         order_id,
         customer_id,
@@ -12,8 +21,22 @@ orders as (
         status_rank,
         amount,
         coupon_code,
-        is_quarantined
+        is_quarantined,
+        coalesce(order_id, '') as order_key,
+        loaded_at
     from {{ ref('stg_raw__orders') }}
+),
+
+orders as (
+    select *
+    from staged
+    {% if as_of_is_incremental() -%}
+        where order_key in (
+            select changed.order_key
+            from staged as changed
+            where changed.loaded_at = {{ run_loaded_at() }}
+        )
+    {%- endif %}
 ),
 
 as_of as (
@@ -67,7 +90,9 @@ final as (
             when not is_visible_as_of then 'after_as_of'
             when version_recency = 1 then 'kept'
             else 'collapsed'
-        end as row_disposition
+        end as row_disposition,
+        order_key,
+        {{ run_loaded_at() }} as loaded_at
     from ranked
 )
 

@@ -1,8 +1,17 @@
 -- Every raw touchpoint row with its disposition (SPEC §3): quarantined, after_as_of, kept (the
 -- earliest row of its touchpoint_id) or collapsed (a duplicate).
+-- Incremental: every row of a touchpoint_id that staging loaded in this run is recomputed; rows
+-- without a touchpoint_id share the key '' (all of them are recomputed together).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='touchpoint_key',
+    on_schema_change='fail',
+) }}
+
 with
 
-touchpoints as (
+staged as (
     select
         touchpoint_id,
         anonymous_id,
@@ -11,8 +20,22 @@ touchpoints as (
         channel,
         event_type,
         campaign,
-        is_quarantined
+        is_quarantined,
+        coalesce(touchpoint_id, '') as touchpoint_key,
+        loaded_at
     from {{ ref('stg_raw__touchpoints') }}
+),
+
+touchpoints as (
+    select *
+    from staged
+    {% if as_of_is_incremental() -%}
+        where touchpoint_key in (
+            select changed.touchpoint_key
+            from staged as changed
+            where changed.loaded_at = {{ run_loaded_at() }}
+        )
+    {%- endif %}
 ),
 
 as_of as (
@@ -64,7 +87,9 @@ final as (
             when not is_visible_as_of then 'after_as_of'
             when duplicate_number = 1 then 'kept'
             else 'collapsed'
-        end as row_disposition
+        end as row_disposition,
+        touchpoint_key,
+        {{ run_loaded_at() }} as loaded_at
     from ranked
 )
 

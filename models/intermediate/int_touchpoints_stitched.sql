@@ -1,6 +1,41 @@
 -- Kept touchpoints with their person (identity stitching, SPEC §3) and the lifecycle stage their
 -- event type maps to (SPEC §4; null for an unknown event type).
+-- Incremental: the touchpoints deduplicated in this run, and every touchpoint of an anonymous_id
+-- that this run saw together with a customer_id (its identification may have changed: earlier
+-- anonymous touchpoints move to the customer).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='touchpoint_id',
+    on_schema_change='fail',
+) }}
+
 with
+
+deduplicated as (
+    select
+        touchpoint_id,
+        anonymous_id,
+        customer_id,
+        occurred_at,
+        channel,
+        event_type,
+        campaign,
+        row_disposition,
+        loaded_at
+    from {{ ref('int_touchpoints_deduplicated') }}
+),
+
+{% if as_of_is_incremental() -%}
+    reidentified as (
+        select distinct anonymous_id
+        from deduplicated
+        where
+            loaded_at = {{ run_loaded_at() }}
+            and anonymous_id is not null
+            and customer_id is not null
+    ),
+{%- endif %}
 
 touchpoints as (
     select
@@ -11,8 +46,14 @@ touchpoints as (
         channel,
         event_type,
         campaign
-    from {{ ref('int_touchpoints_deduplicated') }}
+    from deduplicated
     where row_disposition = 'kept'
+    {% if as_of_is_incremental() -%}
+        and (
+            loaded_at = {{ run_loaded_at() }}
+            or anonymous_id in (select reidentified.anonymous_id from reidentified)
+        )
+    {%- endif %}
 ),
 
 identities as (
@@ -52,7 +93,8 @@ final as (
         touchpoints.event_type,
         event_stages.lifecycle_stage,
         stages.stage_rank,
-        touchpoints.campaign
+        touchpoints.campaign,
+        {{ run_loaded_at() }} as loaded_at
     from touchpoints
     left join identities
         on touchpoints.anonymous_id = identities.anonymous_id

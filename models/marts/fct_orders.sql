@@ -1,3 +1,11 @@
+-- Incremental: the orders int_orders_numbered (re)computed in this run.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+) }}
+
 with
 
 orders as (
@@ -11,6 +19,9 @@ orders as (
         is_valid_purchase,
         purchase_number
     from {{ ref('int_orders_numbered') }}
+    {% if as_of_is_incremental() -%}
+        where loaded_at = {{ run_loaded_at() }}
+    {%- endif %}
 ),
 
 final as (

@@ -1,3 +1,11 @@
+-- Incremental: the touchpoints int_touchpoints_stitched (re)computed in this run.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='touchpoint_id',
+    on_schema_change='fail',
+) }}
+
 with
 
 touchpoints as (
@@ -12,6 +20,9 @@ touchpoints as (
         lifecycle_stage,
         campaign
     from {{ ref('int_touchpoints_stitched') }}
+    {% if as_of_is_incremental() -%}
+        where loaded_at = {{ run_loaded_at() }}
+    {%- endif %}
 ),
 
 final as (

@@ -1,3 +1,11 @@
+-- Incremental (macros/incremental.sql): a run replaces the window days it re-reads from raw.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='window_day',
+    on_schema_change='fail',
+) }}
+
 with
 
 source as (
@@ -62,11 +70,24 @@ flagged as (
     from cleaned
 ),
 
-final as (
+windowed as (
+    -- the day a row is loaded by: when this version was written (unparseable: re-read every run)
     select
         *,
-        quarantine_reason is not null as is_quarantined
+        quarantine_reason is not null as is_quarantined,
+        coalesce(cast(updated_at as date), {{ unparsed_window_day() }}) as window_day,
+        {{ run_loaded_at() }} as loaded_at
     from flagged
+),
+
+final as (
+    select *
+    from windowed
+    {% if is_incremental() -%}
+        where
+            window_day >= {{ lookback_start_day() }}
+            or window_day = {{ unparsed_window_day() }}
+    {%- endif %}
 )
 
 select * from final

@@ -1,3 +1,11 @@
+-- Incremental (macros/incremental.sql): a run replaces the window days it re-reads from raw.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='window_day',
+    on_schema_change='fail',
+) }}
+
 with
 
 source as (
@@ -43,7 +51,7 @@ flagged as (
     from cleaned
 ),
 
-final as (
+windowed as (
     select
         touchpoint_id,
         anonymous_id,
@@ -60,8 +68,21 @@ final as (
         raw_occurred_at,
         raw_channel,
         raw_event_type,
-        raw_campaign
+        raw_campaign,
+        -- the day a row is loaded by (unparseable: re-read every run)
+        coalesce(cast(occurred_at as date), {{ unparsed_window_day() }}) as window_day,
+        {{ run_loaded_at() }} as loaded_at
     from flagged
+),
+
+final as (
+    select *
+    from windowed
+    {% if is_incremental() -%}
+        where
+            window_day >= {{ lookback_start_day() }}
+            or window_day = {{ unparsed_window_day() }}
+    {%- endif %}
 )
 
 select * from final

@@ -1,0 +1,1 @@
+"""Baselines: the SPEC marts without dbt (a DuckDB SQL script and a pandas implementation)."""

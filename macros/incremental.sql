@@ -1,0 +1,63 @@
+{#-
+    Incremental processing (README "Incremental runs", docs/decisions.md #42-47).
+
+    Staging re-reads from raw only the rows whose time falls in the last
+    `incremental_lookback_days` days already loaded (and the rows whose time cannot be parsed),
+    replacing those days. Every row a model (re)writes in a run carries the run's start time in
+    `loaded_at`, so the next model knows which keys changed and recomputes them in full: every
+    version of a changed order, every row of a changed touchpoint_id, every touchpoint of an
+    anonymous_id whose identification may have changed, every order of an affected person.
+-#}
+
+{#- The run's start time: rows written by this run carry it in loaded_at. -#}
+{% macro run_loaded_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+
+{#- The window day of rows whose time cannot be parsed: they are re-read on every run. -#}
+{% macro unparsed_window_day() -%}
+    cast('1900-01-01' as date)
+{%- endmacro %}
+
+
+{#-
+    The first day staging re-reads from raw: the latest window day already loaded minus the
+    lookback. Rows dated earlier that arrive later are not read until a full refresh (the
+    reconciliation test then fails: raw rows would be unaccounted for).
+-#}
+{% macro lookback_start_day() -%}
+    {%- if execute -%}
+        {%- set loaded_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {%- if 'window_day' not in loaded_columns -%}
+            {{ exceptions.raise_compiler_error(
+                this ~ " was built by a version without incremental processing: rebuild it once "
+                ~ "with --full-refresh"
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+    coalesce(
+        {{ dbt.dateadd(
+            'day',
+            -1 * var('incremental_lookback_days'),
+            '(select max(window_day) from ' ~ this ~ ' where window_day > ' ~ unparsed_window_day() ~ ')'
+        ) }},
+        {{ unparsed_window_day() }}
+    )
+{%- endmacro %}
+
+
+{#-
+    is_incremental() for the models whose rows depend on as_of (dispositions). With the default
+    as_of (the latest date in the data) no row is ever later than as_of, so earlier results stay
+    valid; an explicit as_of can move the past and needs a full rebuild.
+-#}
+{% macro as_of_is_incremental() -%}
+    {%- if is_incremental() and var('as_of', none) is not none -%}
+        {{ exceptions.raise_compiler_error(
+            "as_of is set (" ~ var('as_of') ~ "): models updated incrementally assume the default "
+            ~ "as_of; rebuild them with --full-refresh"
+        ) }}
+    {%- endif -%}
+    {{ return(is_incremental()) }}
+{%- endmacro %}

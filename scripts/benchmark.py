@@ -1,0 +1,499 @@
+#!/usr/bin/env python3
+"""Benchmark the dbt project against two baselines on generated data, at chosen sizes.
+
+For each size (touchpoints; orders are about a fifth of that), in one go:
+  1. data           generate (or reuse) raw Parquet with scripts/generate_data.py, split by time
+                    into the initial load (99 %) and a later batch (the newest 1 %)
+  2. dbt full build run_pipeline.py on the initial load, into a new warehouse (seed, build with
+                    every data and unit test, summary)
+  3. dbt incremental the same warehouse after the new batch lands in the raw folder (+1 %)
+  4. GX validation  scripts/validate.py, when this build has it (otherwise skipped, with a reason)
+  5. DuckDB script  baselines/duckdb_sql on the initial load: the engine's near-limit
+  6. pandas         baselines/pandas on the initial load (stopped when over --pandas-max-gib)
+With --verify the marts are also compared cell by cell: dbt vs both baselines on the initial
+load, and the incremental warehouse vs the DuckDB script on initial + new (a full recompute).
+
+Every step runs as a child process; the table shows its wall time, input rows per second and
+the peak resident memory of its whole process tree (sampled from /proc every 50 ms). Results
+are kept per size in <results-dir>/results.json and rendered, with the machine's cores and
+memory, into <results-dir>/results.md (hand-written notes from <results-dir>/notes.md are
+appended). This is a benchmark that prints figures, not a timed test.
+
+    python scripts/benchmark.py --sizes 1M 10M --data-dir /tmp/lifecycle-bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import duckdb
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+TOUCHPOINTS_PER_PERSON = 10.0
+# with 10 touchpoints per person, this gives about one raw order row per five touchpoints
+ORDERS_PER_BUYER = 13.0
+NEW_BATCH_SHARE = 0.01
+GX_SCRIPT = PROJECT_DIR / "scripts" / "validate.py"
+
+log = logging.getLogger("benchmark")
+
+
+@dataclass
+class StepResult:
+    step: str
+    status: str  # ok, failed, stopped (over the memory cap), skipped
+    seconds: float | None = None
+    rows: int | None = None
+    peak_rss_mib: float | None = None
+    note: str = ""
+
+    @property
+    def rows_per_second(self) -> float | None:
+        if self.status != "ok" or not self.rows or not self.seconds:
+            return None
+        return self.rows / self.seconds
+
+
+@dataclass
+class SizeResult:
+    label: str
+    persons: int
+    touchpoints: int
+    orders: int
+    new_touchpoints: int
+    new_orders: int
+    measured_at: str
+    load_average: float = 0.0  # of the machine (1 min) when the size started: other work competes
+    steps: list[StepResult] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+
+    def step(self, name: str) -> StepResult | None:
+        return next((s for s in self.steps if s.step == name), None)
+
+
+def parse_size(text: str) -> int:
+    units = {"k": 1_000, "m": 1_000_000}
+    text = text.strip().lower()
+    try:
+        return int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
+    except (ValueError, IndexError):
+        raise argparse.ArgumentTypeError(f"not a size like 20k, 1M or 50M: {text!r}") from None
+
+
+def size_label(touchpoints: int) -> str:
+    if touchpoints >= 1_000_000 and touchpoints % 1_000_000 == 0:
+        return f"{touchpoints // 1_000_000}M"
+    if touchpoints >= 1_000 and touchpoints % 1_000 == 0:
+        return f"{touchpoints // 1_000}k"
+    return str(touchpoints)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", nargs="+", type=parse_size, default=[1_000_000, 10_000_000],
+                        metavar="SIZE", help="touchpoints per size, e.g. 1M 10M 50M (default 1M 10M)")
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/lifecycle-bench"),
+                        help="where generated data and warehouses go (default /tmp/lifecycle-bench)")
+    parser.add_argument("--results-dir", type=Path, default=PROJECT_DIR / "benchmarks",
+                        help="where results.json and results.md are written (default benchmarks/)")
+    parser.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    parser.add_argument("--regenerate", action="store_true", help="generate data even if it exists")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["pandas", "duckdb_sql", "incremental"],
+                        help="steps not to run (reported as skipped)")
+    parser.add_argument("--pandas-max-gib", type=float, default=16.0,
+                        help="stop the pandas baseline when its memory passes this (default 16)")
+    parser.add_argument("--verify", action="store_true",
+                        help="also compare the marts cell by cell (dbt vs baselines, incremental vs full)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return parser.parse_args(argv)
+
+
+# --- measuring a process tree --------------------------------------------------------------
+
+def _parent_map() -> dict[int, list[int]]:
+    """Children of every process, from the parent ids in /proc/<pid>/stat."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as handle:
+                # the command name in parentheses may hold spaces: the fields after it are fixed
+                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants (Linux /proc)."""
+    children = _parent_map()
+    total, stack, page = 0, [pid], os.sysconf("SC_PAGE_SIZE")
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/statm") as handle:
+                total += int(handle.read().split()[1]) * page
+        except OSError:
+            continue
+        stack.extend(children.get(current, []))
+    return total
+
+
+def run_step(step: str, command: list[str], rows: int | None, env: dict[str, str] | None = None,
+             max_bytes: int | None = None, log_file: Path | None = None) -> StepResult:
+    """Runs a command as a child process; wall time and the peak RSS of its process tree."""
+    log.info("%s: %s", step, " ".join(command))
+    output = open(log_file, "w") if log_file else subprocess.DEVNULL
+    started = time.monotonic()
+    process = subprocess.Popen(command, cwd=PROJECT_DIR, env={**os.environ, **(env or {})},
+                               stdout=output, stderr=subprocess.STDOUT)
+    peak, stopped = 0, False
+    try:
+        while process.poll() is None:
+            peak = max(peak, tree_rss_bytes(process.pid))
+            if max_bytes and peak > max_bytes:
+                process.kill()
+                stopped = True
+                break
+            time.sleep(0.05)
+        process.wait()
+    finally:
+        # interrupted: do not leave a step running (it would hold the warehouse's lock)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    seconds = time.monotonic() - started
+    if log_file:
+        output.close()
+    result = StepResult(step, "ok", seconds, rows, peak / 2**20)
+    if stopped:
+        result.status = "stopped"
+        result.note = f"stopped at {peak / 2**30:.1f} GiB (over the {max_bytes / 2**30:.0f} GiB cap)"
+    elif process.returncode != 0:
+        result.status = "failed"
+        tail = log_file.read_text().strip().splitlines()[-1:] if log_file else []
+        result.note = f"exit {process.returncode}: {tail[0][:200] if tail else ''}"
+    log.info("%s: %s in %.1f s, peak %.0f MiB %s", step, result.status, seconds, result.peak_rss_mib,
+             result.note)
+    return result
+
+
+# --- data ------------------------------------------------------------------------------------
+
+def prepare_data(touchpoints: int, folder: Path, seed: int, regenerate: bool) -> tuple[dict[str, int], StepResult | None]:
+    """Generates the data once per size and splits it into raw/ (99 %) and new/ (the newest 1 %)."""
+    meta_file = folder / "meta.json"
+    persons = max(100, round(touchpoints / TOUCHPOINTS_PER_PERSON))
+    wanted = {"persons": persons, "seed": seed, "touchpoints_per_person": TOUCHPOINTS_PER_PERSON,
+              "orders_per_buyer": ORDERS_PER_BUYER, "new_batch_share": NEW_BATCH_SHARE}
+    if not regenerate and meta_file.exists():
+        meta = json.loads(meta_file.read_text())
+        if all(meta.get(key) == value for key, value in wanted.items()):
+            log.info("reusing the data in %s", folder)
+            return meta, None
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    generated = folder / "generated"
+    result = run_step("generate data", [
+        PYTHON, str(PROJECT_DIR / "scripts" / "generate_data.py"), "--persons", str(persons),
+        "--seed", str(seed), "--out", str(generated), "--format", "parquet",
+        "--touchpoints-per-person", str(TOUCHPOINTS_PER_PERSON),
+        "--orders-per-buyer", str(ORDERS_PER_BUYER),
+    ], rows=None, log_file=folder / "generate.log")
+    if result.status != "ok":
+        raise SystemExit(f"data generation failed: {result.note}")
+    counts = split_new_batch(generated, folder)
+    shutil.rmtree(generated)
+    meta = {**wanted, **counts}
+    result.rows = counts["touchpoints"] + counts["orders"] + counts["new_touchpoints"] + counts["new_orders"]
+    meta_file.write_text(json.dumps(meta, indent=2))
+    return meta, result
+
+
+def split_new_batch(generated: Path, folder: Path) -> dict[str, int]:
+    """The newest 1 % of touchpoints by time, and the order rows written since then, form the
+    later batch: new touchpoints, late identifications, new orders and status updates (refunds
+    of old orders). Rows whose time cannot be parsed stay in the initial load."""
+    counts = {}
+    with duckdb.connect() as con:
+        con.execute("set timezone = 'UTC'")
+        con.execute(f"create view touchpoints as select * from read_parquet('{generated}/touchpoints/*.parquet')")
+        con.execute(f"create view orders as select * from read_parquet('{generated}/orders/*.parquet')")
+        cutoff = con.execute(
+            f"select quantile_disc(try_cast(occurred_at as timestamptz), {1 - NEW_BATCH_SHARE}) from touchpoints"
+        ).fetchone()[0]
+        is_new = {
+            "touchpoints": "try_cast(occurred_at as timestamptz) > $cutoff",
+            "orders": "coalesce(try_cast(updated_at as timestamptz), try_cast(ordered_at as timestamptz)) > $cutoff",
+        }
+        for table, condition in is_new.items():
+            for part, where in (("raw", f"not coalesce({condition}, false)"), ("new", condition)):
+                target = folder / part / table
+                target.mkdir(parents=True)
+                con.execute(
+                    f"copy (select * from {table} where {where}) to '{target}/{part}-00000.parquet' "
+                    "(format parquet, compression zstd)",
+                    {"cutoff": cutoff},
+                )
+            rows = con.execute(f"select count(*) filter (where {condition}), count(*) from {table}",
+                               {"cutoff": cutoff}).fetchone()
+            counts[f"new_{table}"], counts[table] = rows[0], rows[1] - rows[0]
+    log.info("split at %s: %s", cutoff, counts)
+    return counts
+
+
+# --- steps -----------------------------------------------------------------------------------
+
+def dbt_breakdown(target_path: Path) -> str:
+    """Model and test execution time of the last dbt build, from its run_results.json."""
+    try:
+        results = json.loads((target_path / "run_results.json").read_text())["results"]
+    except (OSError, KeyError, ValueError):
+        return ""
+    models = sum(r["execution_time"] for r in results if r["unique_id"].startswith("model."))
+    tests = sum(r["execution_time"] for r in results if not r["unique_id"].startswith(("model.", "seed.")))
+    return f"models {models:.1f} s, tests {tests:.1f} s"
+
+
+def verify(dbt_warehouse: Path, baseline: Path, what: str) -> str:
+    sys.path.insert(0, str(PROJECT_DIR))
+    from baselines.compare import compare
+
+    diffs = compare(dbt_warehouse, baseline)
+    differing = [d.describe() for d in diffs if not d.equal]
+    if differing:
+        log.error("%s: differences\n%s", what, "\n".join(differing))
+        return f"{what}: DIFFERENT in {len(differing)} of {len(diffs)} tables"
+    return f"{what}: equal in all {len(diffs)} tables"
+
+
+def benchmark_size(touchpoints: int, args: argparse.Namespace) -> SizeResult:
+    label = size_label(touchpoints)
+    folder = args.data_dir.resolve() / label
+    meta, generated = prepare_data(touchpoints, folder, args.seed, args.regenerate)
+    result = SizeResult(label, meta["persons"], meta["touchpoints"], meta["orders"],
+                        meta["new_touchpoints"], meta["new_orders"],
+                        dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                        os.getloadavg()[0])
+    if generated:
+        result.steps.append(generated)
+    raw, new = folder / "raw", folder / "new"
+    initial_rows = meta["touchpoints"] + meta["orders"]
+    new_rows = meta["new_touchpoints"] + meta["new_orders"]
+    # a previous run may have been interrupted with the new batch in place
+    for landed in raw.glob("*/new-*.parquet"):
+        landed.unlink()
+    warehouse = folder / "warehouse.duckdb"
+    target = folder / "dbt-target"
+    dbt_env = {"DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(folder / "dbt-logs")}
+    pipeline = [PYTHON, str(PROJECT_DIR / "scripts" / "run_pipeline.py"), "--raw-dir", str(raw),
+                "--warehouse", str(warehouse)]
+
+    for stale in (warehouse, folder / "warehouse.duckdb.wal"):
+        stale.unlink(missing_ok=True)
+    full = run_step("dbt full build", pipeline, initial_rows, dbt_env, log_file=folder / "dbt-full.log")
+    full.note = full.note or dbt_breakdown(target)
+    result.steps.append(full)
+
+    sql_out = folder / "baseline_duckdb_sql.duckdb"
+    pandas_out = folder / "baseline_pandas"
+    if "duckdb_sql" in args.skip:
+        result.steps.append(StepResult("DuckDB SQL script", "skipped", note="--skip duckdb_sql"))
+    else:
+        result.steps.append(run_step("DuckDB SQL script", [
+            PYTHON, "-m", "baselines.duckdb_sql", "--raw-dir", str(raw), "--out", str(sql_out)
+        ], initial_rows, log_file=folder / "duckdb_sql.log"))
+    if "pandas" in args.skip:
+        result.steps.append(StepResult("pandas", "skipped", note="--skip pandas"))
+    else:
+        shutil.rmtree(pandas_out, ignore_errors=True)
+        result.steps.append(run_step("pandas", [
+            PYTHON, "-m", "baselines.pandas", "--raw-dir", str(raw), "--out", str(pandas_out)
+        ], initial_rows, max_bytes=int(args.pandas_max_gib * 2**30), log_file=folder / "pandas.log"))
+
+    if args.verify and full.status == "ok":
+        for name, output in (("DuckDB SQL script", sql_out), ("pandas", pandas_out)):
+            step = result.step(name)
+            if step and step.status == "ok":
+                result.checks.append(verify(warehouse, output, f"dbt full build vs {name}"))
+
+    if GX_SCRIPT.exists():
+        result.steps.append(run_step("GX validation", [PYTHON, str(GX_SCRIPT), "--warehouse", str(warehouse)],
+                                     initial_rows, log_file=folder / "gx.log"))
+    else:
+        print("GX validation: not available in this build (scripts/validate.py does not exist)")
+        result.steps.append(StepResult("GX validation", "skipped",
+                                       note="not available in this build (no scripts/validate.py)"))
+
+    if "incremental" in args.skip or full.status != "ok":
+        reason = "--skip incremental" if "incremental" in args.skip else "the full build failed"
+        result.steps.append(StepResult("dbt incremental (+1 %)", "skipped", note=reason))
+    else:
+        landed = []
+        for part in new.glob("*/new-*.parquet"):
+            destination = raw / part.parent.name / part.name
+            shutil.copyfile(part, destination)
+            landed.append(destination)
+        try:
+            incremental = run_step("dbt incremental (+1 %)", pipeline, new_rows, dbt_env,
+                                   log_file=folder / "dbt-incremental.log")
+            incremental.note = incremental.note or dbt_breakdown(target)
+            result.steps.append(incremental)
+            if args.verify and incremental.status == "ok":
+                recomputed = folder / "baseline_duckdb_sql_with_new.duckdb"
+                check = run_step("DuckDB SQL script on initial + new", [
+                    PYTHON, "-m", "baselines.duckdb_sql", "--raw-dir", str(raw), "--out", str(recomputed)
+                ], initial_rows + new_rows, log_file=folder / "duckdb_sql_with_new.log")
+                result.steps.append(check)
+                if check.status == "ok":
+                    result.checks.append(verify(warehouse, recomputed, "dbt incremental vs full recompute"))
+        finally:
+            for destination in landed:
+                destination.unlink()
+    return result
+
+
+# --- report ----------------------------------------------------------------------------------
+
+def ratio(numerator: StepResult | None, denominator: StepResult | None) -> float | None:
+    if not numerator or not denominator or numerator.status != "ok" or denominator.status != "ok":
+        return None
+    return numerator.seconds / denominator.seconds
+
+
+def target_lines(size: SizeResult) -> list[str]:
+    full, script = size.step("dbt full build"), size.step("DuckDB SQL script")
+    pandas, incremental = size.step("pandas"), size.step("dbt incremental (+1 %)")
+    lines = []
+
+    def verdict(ok: bool | None) -> str:
+        return "not measured" if ok is None else ("met" if ok else "MISSED")
+
+    r = ratio(full, script)
+    lines.append(f"dbt full build / DuckDB script: {_num(r, 'x')} (target <= 1.3x: {verdict(None if r is None else r <= 1.3)})")
+    r = ratio(pandas, full)
+    pandas_note = "" if not pandas or pandas.status == "ok" else f" (pandas {pandas.status}: {pandas.note})"
+    lines.append(f"pandas / dbt full build: {_num(r, 'x')} (target >= 5x: {verdict(None if r is None else r >= 5)}){pandas_note}")
+    r = ratio(incremental, full)
+    lines.append(f"dbt incremental (+1 %) / full build: {_num(None if r is None else 100 * r, ' %')} "
+                 f"(target <= 10 %: {verdict(None if r is None else r <= 0.10)})")
+    limit = 4 if size.touchpoints + size.new_touchpoints <= 10_500_000 else 8
+    dbt_steps = [s for s in (full, incremental) if s and s.status == "ok"]
+    if dbt_steps and size.touchpoints >= 5_000_000:
+        peak = max(s.peak_rss_mib for s in dbt_steps) / 1024
+        lines.append(f"dbt peak memory: {peak:.2f} GiB (target < {limit} GiB: {verdict(peak < limit)})")
+    return lines + size.checks
+
+
+def _num(value: float | None, unit: str) -> str:
+    return "-" if value is None else f"{value:.2f}{unit}"
+
+
+def render_size(size: SizeResult) -> str:
+    lines = [
+        f"### {size.label} touchpoints",
+        "",
+        f"Initial load: {size.touchpoints:,} touchpoints and {size.orders:,} order rows "
+        f"({size.persons:,} generated persons); new batch: {size.new_touchpoints:,} touchpoints and "
+        f"{size.new_orders:,} order rows. Measured {size.measured_at}, machine load average "
+        f"{size.load_average:.1f} at the start (2 cores: above ~0.5 other work competed).",
+        "",
+        "| step | status | wall time (s) | rows in | rows/s | peak RSS (MiB) | note |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for step in size.steps:
+        rps = step.rows_per_second
+        lines.append(
+            f"| {step.step} | {step.status} | {_num(step.seconds, '')} | "
+            f"{'' if step.rows is None else f'{step.rows:,}'} | {'' if rps is None else f'{rps:,.0f}'} | "
+            f"{'' if step.peak_rss_mib is None else f'{step.peak_rss_mib:,.0f}'} | {step.note} |"
+        )
+    lines += ["", *(f"- {line}" for line in target_lines(size)), ""]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    with open("/proc/meminfo") as handle:
+        mem_kib = int(next(line for line in handle if line.startswith("MemTotal")).split()[1])
+    from importlib.metadata import version
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_DIR, capture_output=True,
+                            text=True).stdout.strip() or "unknown"
+    return (f"{os.cpu_count()} cores, {mem_kib / 2**20:.1f} GiB memory, commit {commit}, {platform.system()} "
+            f"{platform.machine()}, Python {platform.python_version()}, duckdb {version('duckdb')}, "
+            f"dbt-core {version('dbt-core')}, dbt-duckdb {version('dbt-duckdb')}, pandas {version('pandas')}")
+
+
+def write_results(results_dir: Path, measured: list[SizeResult]) -> Path:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    store = results_dir / "results.json"
+    stored = json.loads(store.read_text()) if store.exists() else {}
+    for size in measured:
+        stored[size.label] = {**asdict(size), "machine": machine()}
+    store.write_text(json.dumps(stored, indent=2) + "\n")
+    sizes = sorted(stored.values(), key=lambda s: s["touchpoints"])
+    parts = [
+        "# Benchmark results",
+        "",
+        "Written by `scripts/benchmark.py` (see the README); one section per size, replaced when the",
+        "size is measured again. Wall times include process start-up; peak RSS is the whole process",
+        "tree. dbt steps run `scripts/run_pipeline.py` (seed, build with every data and unit test,",
+        "summary) with the DuckDB settings of `profiles.yml`; the baselines use the same settings.",
+        "",
+    ]
+    for raw in sizes:
+        steps = [StepResult(**s) for s in raw["steps"]]
+        size = SizeResult(**{**{k: v for k, v in raw.items() if k not in ("steps", "machine")}, "steps": steps})
+        parts += [f"Machine: {raw['machine']}", "", render_size(size)]
+    notes = results_dir / "notes.md"
+    if notes.exists():
+        parts += [notes.read_text()]
+    output = results_dir / "results.md"
+    output.write_text("\n".join(parts).rstrip() + "\n")
+    return output
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    # a terminated benchmark unwinds (and stops its running step) instead of vanishing
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    measured = []
+    for touchpoints in args.sizes:
+        size = benchmark_size(touchpoints, args)
+        measured.append(size)
+        print()
+        print(render_size(size))
+        write_results(args.results_dir, measured)
+    output = write_results(args.results_dir, measured)
+    print(f"results written to {output}")
+    failed = [s.step for size in measured for s in size.steps if s.status == "failed"]
+    different = [c for size in measured for c in size.checks if "DIFFERENT" in c]
+    if failed or different:
+        print(f"error: failed steps {failed}, differences {different}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
