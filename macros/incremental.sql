@@ -1,5 +1,5 @@
 {#-
-    Incremental processing (README "Incremental runs", docs/decisions.md #42-47).
+    Incremental processing (README "Incremental runs", docs/decisions.md #42-46).
 
     Staging re-reads from raw only the rows whose time falls in the last
     `incremental_lookback_days` days already loaded (and the rows whose time cannot be parsed),
