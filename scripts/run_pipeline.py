@@ -325,7 +325,9 @@ def publish(settings: Settings) -> None:
 
 
 def generate_dbt_docs(settings: Settings) -> Path:
-    run_dbt("docs", ["docs", "generate", "--static"], settings)
+    # no compile: the manifest and the catalog are what the site needs, and compiling would
+    # re-enter the incremental models outside of the build (macros/incremental.sql)
+    run_dbt("docs", ["docs", "generate", "--static", "--no-compile"], settings)
     target = settings.reports_dir / "dbt_docs" / "index.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PROJECT_DIR / "target" / "static_index.html", target)
