@@ -95,6 +95,10 @@ class Settings:
         return self.warehouse.with_name(self.warehouse.stem + ".build.duckdb")
 
     @property
+    def dbt_target(self) -> Path:
+        return self.warehouse.with_name(self.warehouse.stem + ".dbt_target")
+
+    @property
     def backup(self) -> Path:
         return self.warehouse.with_name(self.warehouse.stem + ".previous.duckdb")
 
@@ -202,6 +206,9 @@ def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
         *command,
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
+        # dbt's artifacts of this run beside its warehouse: runs on other warehouses at the same
+        # time (and `mf`, which reads target/) must not see each other's manifests
+        "--target-path", str(settings.dbt_target),
         "--vars", json.dumps(settings.dbt_vars),
     ]
     if not sys.stdout.isatty():
@@ -330,7 +337,7 @@ def generate_dbt_docs(settings: Settings) -> Path:
     run_dbt("docs", ["docs", "generate", "--static", "--no-compile"], settings)
     target = settings.reports_dir / "dbt_docs" / "index.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(PROJECT_DIR / "target" / "static_index.html", target)
+    shutil.copyfile(settings.dbt_target / "static_index.html", target)
     return target
 
 

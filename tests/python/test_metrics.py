@@ -25,6 +25,13 @@ STAGES = ["awareness", "interest", "consideration", "decision", "purchase", "loy
 
 def mf_query(warehouse: Path, out: Path, *args: str) -> list[dict[str, str]]:
     env = {**os.environ, "LIFECYCLE_WAREHOUSE": str(warehouse), "DBT_PROFILES_DIR": str(PROJECT_DIR)}
+    # mf reads target/semantic_manifest.json as it is: write it for this warehouse first (the
+    # relations in it are named after the warehouse file)
+    parse = subprocess.run(
+        [str(MF.parent / "dbt"), "parse", "--project-dir", str(PROJECT_DIR)],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert parse.returncode == 0, parse.stdout[-3000:] + parse.stderr[-3000:]
     result = subprocess.run(
         [str(MF), "query", *args, "--csv", str(out), "--quiet"],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300,
