@@ -84,41 +84,7 @@
         {%- endfor -%}
     {%- endif -%}
 
-    {%- set missing = [] -%}
-    {%- set select_list = [] -%}
-    {%- for column in source_node.columns.values() -%}
-        {%- if column.name in file_columns -%}
-            {%- do select_list.append(
-                "cast(" ~ adapter.quote(file_columns[column.name]) ~ " as varchar) as " ~ column.name
-            ) -%}
-        {%- elif column.config.meta.get('required', false) -%}
-            {%- do missing.append(column.name) -%}
-        {%- else -%}
-            {%- do select_list.append("cast(null as varchar) as " ~ column.name) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- if missing -%}
-        {{ exceptions.raise_compiler_error(
-            "raw input error: " ~ layout.path ~ " has no column " ~ (missing | join(', '))
-            ~ " (required for " ~ table_name ~ ", SPEC §2)"
-        ) }}
-    {%- endif -%}
-
-    {%- set view = api.Relation.create(
-        database=source_node.database, schema=source_node.schema, identifier=source_node.identifier
-    ) -%}
-    {%- set existing = adapter.get_relation(
-        database=view.database, schema=view.schema, identifier=view.identifier
-    ) -%}
-    {%- if existing is not none and existing.type != 'view' -%}
-        {#- The demo seed table of an earlier run has the same name. -#}
-        {%- do adapter.drop_relation(existing) -%}
-    {%- endif -%}
-    {{ log("raw input: " ~ view ~ " reads " ~ layout.path, info=true) }}
-    {{ return([
-        "create schema if not exists " ~ view.without_identifier(),
-        "create or replace view " ~ view ~ " as select " ~ (select_list | join(', ')) ~ " from " ~ reader,
-    ]) }}
+    {{ return(raw_input_statements(source_node, file_columns, reader, layout.path)) }}
 {% endmacro %}
 
 
@@ -149,3 +115,49 @@
 {% macro sql_string_literal(value) -%}
     {{- "'" ~ (value | string | replace("'", "''")) ~ "'" -}}
 {%- endmacro %}
+
+
+{#-
+    The statements that make the `raw` source table `source_node` a view with exactly its declared
+    columns, all as text, over `reader` (a relation or table function of the engine) whose
+    columns are `file_columns` ({cleaned lower-case name: name as written}). A missing optional
+    column reads as null; a missing required one (meta.required) stops the run with one line
+    naming `described_as` (the file). Shared by every engine's register_raw_input.
+-#}
+{% macro raw_input_statements(source_node, file_columns, reader, described_as) %}
+    {%- set missing = [] -%}
+    {%- set select_list = [] -%}
+    {%- for column in source_node.columns.values() -%}
+        {%- if column.name in file_columns -%}
+            {%- do select_list.append(
+                "cast(" ~ adapter.quote(file_columns[column.name]) ~ " as " ~ dbt.type_string() ~ ") as " ~ column.name
+            ) -%}
+        {%- elif column.config.meta.get('required', false) -%}
+            {%- do missing.append(column.name) -%}
+        {%- else -%}
+            {%- do select_list.append("cast(null as " ~ dbt.type_string() ~ ") as " ~ column.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if missing -%}
+        {{ exceptions.raise_compiler_error(
+            "raw input error: " ~ described_as ~ " has no column " ~ (missing | join(', '))
+            ~ " (required for " ~ source_node.name ~ ", SPEC §2)"
+        ) }}
+    {%- endif -%}
+
+    {%- set view = api.Relation.create(
+        database=source_node.database, schema=source_node.schema, identifier=source_node.identifier
+    ) -%}
+    {%- set existing = adapter.get_relation(
+        database=view.database, schema=view.schema, identifier=view.identifier
+    ) -%}
+    {%- if existing is not none and existing.type != 'view' -%}
+        {#- The demo seed table of an earlier run has the same name. -#}
+        {%- do adapter.drop_relation(existing) -%}
+    {%- endif -%}
+    {{ log("raw input: " ~ view ~ " reads " ~ described_as, info=true) }}
+    {{ return([
+        "create schema if not exists " ~ view.without_identifier(),
+        "create or replace view " ~ view ~ " as select " ~ (select_list | join(', ')) ~ " from " ~ reader,
+    ]) }}
+{% endmacro %}
