@@ -8,7 +8,8 @@ wrote one). Charts are Plotly figures with plotly.js inlined in the file: the pa
 server and no network; open it in any browser.
 
 scripts/run_pipeline.py writes it beside the warehouse after every successful build; run this
-script to write it again or elsewhere. The warehouse is opened read-only.
+script to write it again or elsewhere. The warehouse is opened read-only; --target reads the
+published warehouse on Postgres or Spark instead of a DuckDB file.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-import duckdb
+from warehouse import TARGETS, Warehouse, WarehouseError, connect
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = PROJECT_DIR / "warehouse" / "lifecycle.duckdb"
@@ -68,6 +69,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"DuckDB file built by run_pipeline.py (default: {DEFAULT_WAREHOUSE})",
     )
     parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="duckdb",
+        help="where the warehouse is: the DuckDB file of --warehouse (default), or the published "
+        "schemas of the postgres / spark output of profiles.yml",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         help=f"HTML file to write (default: {REPORT_NAME} beside the warehouse file)",
@@ -76,31 +84,34 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def data_quality_summary(con: duckdb.DuckDBPyConnection, run_report: Path | None) -> DataQuality:
-    """The data-quality figures of the warehouse's audit tables, and run_report.json if there."""
-    as_of = con.execute("select max(as_of_date) from intermediate.int_as_of_date").fetchone()[0]
-    reconciliation = con.execute(
-        """
+def data_quality_summary(wh: Warehouse, run_report: Path | None = None) -> DataQuality:
+    """The data-quality figures of the warehouse's audit tables, and run_report.json if there.
+    The pipeline's summary and run report use the same figures."""
+    as_of = wh.scalar(f"select max(as_of_date) from {wh.relation('intermediate.int_as_of_date')}")
+    reconciliation = wh.rows(
+        f"""
         select raw_table, raw_rows, kept_rows, collapsed_rows, quarantined_rows, after_as_of_rows
-        from audit.row_reconciliation
+        from {wh.relation('audit.row_reconciliation')}
         order by raw_table
         """
-    ).fetchall()
-    reasons = con.execute(
-        """
-        select 'orders' as raw_table, quarantine_reason, count(*) as row_count
-        from audit.quarantined_orders
-        group by quarantine_reason
-        union all
-        select 'touchpoints' as raw_table, quarantine_reason, count(*) as row_count
-        from audit.quarantined_touchpoints
-        group by quarantine_reason
+    )
+    reasons = wh.rows(
+        f"""
+        select raw_table, quarantine_reason, row_count from (
+            select 'orders' as raw_table, quarantine_reason, count(*) as row_count
+            from {wh.relation('audit.quarantined_orders')}
+            group by quarantine_reason
+            union all
+            select 'touchpoints' as raw_table, quarantine_reason, count(*) as row_count
+            from {wh.relation('audit.quarantined_touchpoints')}
+            group by quarantine_reason
+        ) as reasons
         order by raw_table, quarantine_reason
         """
-    ).fetchall()
-    unknown_events = con.execute(
-        "select count(*) from marts.fct_touchpoints where lifecycle_stage is null"
-    ).fetchone()[0]
+    )
+    unknown_events = wh.scalar(
+        f"select count(*) from {wh.relation('marts.fct_touchpoints')} where lifecycle_stage is null"
+    )
     loaded: dict[str, Any] | None = None
     if run_report is not None and run_report.is_file():
         try:
@@ -119,18 +130,19 @@ def data_quality_summary(con: duckdb.DuckDBPyConnection, run_report: Path | None
     )
 
 
-def build_figures(con: duckdb.DuckDBPyConnection) -> Figures:
+def build_figures(wh: Warehouse) -> Figures:
     """One Plotly figure per chart, from the marts (read as they are: no business rule here)."""
     import plotly.graph_objects as go
 
     figures = Figures()
-    type_order = [row[0] for row in con.execute(
-        "select customer_type from seeds.customer_types order by type_rank"
-    ).fetchall()]
+    type_order = [row[0] for row in wh.rows(
+        f"select customer_type from {wh.relation('seeds.customer_types')} order by type_rank"
+    )]
 
-    funnel = con.execute(
-        "select lifecycle_stage, persons_entered from marts.lifecycle_funnel order by stage_rank"
-    ).fetchall()
+    funnel = wh.rows(
+        "select lifecycle_stage, persons_entered from "
+        f"{wh.relation('marts.lifecycle_funnel')} order by stage_rank"
+    )
     figures.charts["funnel"] = go.Figure(
         go.Funnel(
             y=[stage for stage, _ in funnel],
@@ -141,14 +153,14 @@ def build_figures(con: duckdb.DuckDBPyConnection) -> Figures:
         layout={"title": "Lifecycle funnel: persons who entered each stage"},
     )
 
-    mix = con.execute(
-        """
+    mix = wh.rows(
+        f"""
         select month_start, customer_type, count(*) as persons
-        from marts.customer_type_history
+        from {wh.relation('marts.customer_type_history')}
         group by month_start, customer_type
         order by month_start
         """
-    ).fetchall()
+    )
     type_mix = go.Figure(layout={
         "title": "Customer types at each month end (the last month as of the as-of date)",
         "barmode": "stack",
@@ -164,15 +176,15 @@ def build_figures(con: duckdb.DuckDBPyConnection) -> Figures:
         ))
     figures.charts["type_mix"] = type_mix
 
-    moves = con.execute(
-        """
+    moves = wh.rows(
+        f"""
         select month_start, transition_kind, sum(persons) as persons
-        from marts.customer_type_transitions
+        from {wh.relation('marts.customer_type_transitions')}
         where transition_kind != 'unchanged'
         group by month_start, transition_kind
         order by month_start, transition_kind
         """
-    ).fetchall()
+    )
     transitions = go.Figure(layout={
         "title": "Moves between customer types per month (persons, unchanged left out)",
         "barmode": "stack",
@@ -185,13 +197,13 @@ def build_figures(con: duckdb.DuckDBPyConnection) -> Figures:
         ))
     figures.charts["transitions"] = transitions
 
-    cohorts = con.execute(
-        """
+    cohorts = wh.rows(
+        f"""
         select cohort_month, months_since, retention_rate, retained_persons, cohort_persons
-        from marts.cohort_retention
+        from {wh.relation('marts.cohort_retention')}
         order by cohort_month, months_since
         """
-    ).fetchall()
+    )
     cohort_months = sorted({row[0] for row in cohorts})
     max_since = max((row[1] for row in cohorts), default=0)
     rates: list[list[float | None]] = [[None] * (max_since + 1) for _ in cohort_months]
@@ -305,12 +317,11 @@ warehouse (README: Outputs).</p>
 """
 
 
-def write_report(warehouse: Path, output: Path, run_report: Path | None = None) -> Path:
-    """Reads the warehouse (and the run's run_report.json: by default beside the warehouse) and
+def write_report(wh: Warehouse, output: Path, run_report: Path | None = None) -> Path:
+    """Reads the warehouse (and the run's run_report.json: by default beside the output) and
     writes the report to output; returns output."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        quality = data_quality_summary(con, run_report or warehouse.parent / RUN_REPORT_NAME)
-        figures = build_figures(con)
+    quality = data_quality_summary(wh, run_report or output.parent / RUN_REPORT_NAME)
+    figures = build_figures(wh)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(figures, quality), encoding="utf-8")
     log.info("report: %s", output)
@@ -325,14 +336,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         datefmt="%H:%M:%S",
     )
     warehouse = args.warehouse.expanduser().resolve()
-    if not warehouse.is_file():
+    if args.target == "duckdb" and not warehouse.is_file():
         print(f"error: no warehouse at {warehouse}: run scripts/run_pipeline.py first", file=sys.stderr)
         return 2
-    output = (args.output or warehouse.parent / REPORT_NAME).expanduser().resolve()
+    default_folder = warehouse.parent if args.target == "duckdb" else PROJECT_DIR / "warehouse" / args.target
+    output = (args.output or default_folder / REPORT_NAME).expanduser().resolve()
     try:
-        write_report(warehouse, output)
-    except duckdb.Error as error:
-        print(f"error: cannot read {warehouse}: {str(error).splitlines()[0]}", file=sys.stderr)
+        with connect(args.target, warehouse) as wh:
+            write_report(wh, output)
+    except WarehouseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # noqa: BLE001  (any client's error: one line, not a traceback)
+        print(f"error: cannot read the warehouse: {str(error).strip().splitlines()[0]}", file=sys.stderr)
         return 2
     return 0
 

@@ -24,6 +24,13 @@ updated from the rows that are new in --raw-dir (plus a lookback, the dbt var
 incremental_lookback_days); --full-refresh rebuilds everything from an empty file. An explicit
 --as-of always rebuilds, since it can move the past.
 
+Targets (--target, the outputs of profiles.yml): duckdb (default, the file above), postgres and
+spark. On Postgres and Spark the build goes to versioned schemas (marts__v20261125t101500, ...)
+and publishing replaces the views of the plain schemas (marts.dim_customers, ...) by views over
+that build; the previous build's schemas are kept, older ones dropped. Every such run is a full
+build. On Postgres the pipeline first loads --raw-dir's files into the build's raw schema (the
+server cannot read them); Spark reads them itself.
+
 Exit status: 0 on success; 1 when a model, an error-severity test or a suite fails; 2 when the
 input or the arguments are unusable; 130/143 when interrupted. A failure ends with one line that
 says why. Quarantined rows and unknown event types are expected data: warnings, not failures.
@@ -45,13 +52,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 
 import validate as quality  # noqa: E402  (sibling scripts)
-from report import REPORT_NAME, RUN_REPORT_NAME, write_report  # noqa: E402
+import warehouse as engines  # noqa: E402
+from report import REPORT_NAME, RUN_REPORT_NAME, DataQuality, data_quality_summary, write_report  # noqa: E402
 
 DEFAULT_WAREHOUSE = PROJECT_DIR / "warehouse" / "lifecycle.duckdb"
 WAREHOUSE_ENV_VAR = "LIFECYCLE_WAREHOUSE"
@@ -89,6 +96,16 @@ class Settings:
     reports_dir: Path
     dbt_vars: dict[str, Any]
     full_refresh: bool
+    target: str = "duckdb"
+
+    @property
+    def on_duckdb(self) -> bool:
+        return self.target == "duckdb"
+
+    @property
+    def suffix(self) -> str:
+        """The schema suffix of this run's build (Postgres and Spark)."""
+        return str(self.dbt_vars.get("schema_suffix", ""))
 
     @property
     def build(self) -> Path:
@@ -96,6 +113,8 @@ class Settings:
 
     @property
     def dbt_target(self) -> Path:
+        if not self.on_duckdb:
+            return self.reports_dir.with_name(self.reports_dir.name + ".dbt_target")
         return self.warehouse.with_name(self.warehouse.stem + ".dbt_target")
 
     @property
@@ -137,15 +156,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="UTC date (YYYY-MM-DD) the marts describe; default: the latest date in the data",
     )
     parser.add_argument(
+        "--target",
+        choices=engines.TARGETS,
+        default="duckdb",
+        help="the output of profiles.yml to build on (default duckdb); postgres connects with "
+        "PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE; spark runs a local session under "
+        "LIFECYCLE_SPARK_DIR (default warehouse/spark)",
+    )
+    parser.add_argument(
         "--warehouse",
         type=Path,
         default=Path(os.environ.get(WAREHOUSE_ENV_VAR, DEFAULT_WAREHOUSE)),
-        help=f"published DuckDB file (default: ${WAREHOUSE_ENV_VAR} or {DEFAULT_WAREHOUSE})",
+        help=f"published DuckDB file (default: ${WAREHOUSE_ENV_VAR} or {DEFAULT_WAREHOUSE}); "
+        "target duckdb only",
     )
     parser.add_argument(
         "--reports-dir",
         type=Path,
-        help="run report, Data Docs and dbt docs (default: a folder 'reports' beside the warehouse)",
+        help="run report, Data Docs and dbt docs (default: a folder 'reports' beside the warehouse; "
+        "for postgres and spark warehouse/<target>/reports)",
     )
     parser.add_argument(
         "--vars",
@@ -177,12 +206,10 @@ def _iso_date(text: str) -> dt.date:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    dbt_vars: dict[str, Any] = {}
-    for item in args.vars:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise PipelineError(f"--vars takes KEY=VALUE, got {item!r}", exit_code=2)
-        dbt_vars[key.strip()] = yaml.safe_load(value)
+    try:
+        dbt_vars = quality.parse_vars(args.vars)
+    except ValueError as error:
+        raise PipelineError(str(error), exit_code=2) from None
     if args.raw_dir is not None:
         raw_dir = args.raw_dir.expanduser().resolve()
         if not raw_dir.is_dir():
@@ -191,10 +218,17 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if args.as_of is not None:
         dbt_vars["as_of"] = args.as_of.isoformat()
     warehouse = args.warehouse.expanduser().resolve()
-    reports_dir = (args.reports_dir or warehouse.parent / "reports").expanduser().resolve()
+    state_dir = warehouse.parent if args.target == "duckdb" else PROJECT_DIR / "warehouse" / args.target
+    reports_dir = (args.reports_dir or state_dir / "reports").expanduser().resolve()
     # incremental models assume the default as_of (macros/incremental.sql)
     full_refresh = args.full_refresh or "as_of" in dbt_vars
-    return Settings(warehouse, reports_dir, dbt_vars, full_refresh)
+    if args.target != "duckdb":
+        # a new set of schemas per run: always a full build
+        dbt_vars["schema_suffix"] = engines.new_build_suffix()
+        full_refresh = True
+    if args.target == "spark":
+        os.environ.setdefault("LIFECYCLE_SPARK_DIR", str(PROJECT_DIR / "warehouse" / "spark"))
+    return Settings(warehouse, reports_dir, dbt_vars, full_refresh, args.target)
 
 
 def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
@@ -209,11 +243,13 @@ def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
         # dbt's artifacts of this run beside its warehouse: runs on other warehouses at the same
         # time (and `mf`, which reads target/) must not see each other's manifests
         "--target-path", str(settings.dbt_target),
+        "--target", settings.target,
         "--vars", json.dumps(settings.dbt_vars),
     ]
     if not sys.stdout.isatty():
         cli_args.append("--no-use-colors")
-    os.environ[WAREHOUSE_ENV_VAR] = str(settings.build)
+    if settings.on_duckdb:
+        os.environ[WAREHOUSE_ENV_VAR] = str(settings.build)
     if not parsed_manifest:
         parse = dbtRunner().invoke(["parse", *cli_args[len(command):]])
         if not parse.success:
@@ -222,7 +258,8 @@ def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
     try:
         result = dbtRunner(manifest=parsed_manifest[0]).invoke(cli_args)
     finally:
-        release_warehouse()
+        if settings.on_duckdb:
+            release_warehouse()
     if not result.success:
         reason = failure_reason(step, result, settings.dbt_vars.get("raw_dir"))
         raise PipelineError(reason, exit_code=2 if reason.startswith("raw input error") else 1)
@@ -302,7 +339,12 @@ def remove_database_file(path: Path) -> None:
 
 
 def prepare_build(settings: Settings) -> None:
-    """A build file next to the published one: its copy, or a new file in STORAGE_VERSION."""
+    """DuckDB: a build file next to the published one, its copy or a new file in STORAGE_VERSION.
+    Postgres: --raw-dir's files loaded into the build's raw schema (the server cannot read them)."""
+    if settings.target == "postgres":
+        load_postgres_raw(settings)
+    if not settings.on_duckdb:
+        return
     import duckdb
 
     remove_database_file(settings.build)  # a killed run may have left one
@@ -315,8 +357,28 @@ def prepare_build(settings: Settings) -> None:
         )
 
 
+def load_postgres_raw(settings: Settings) -> None:
+    raw_dir = settings.dbt_vars.get("raw_dir")
+    if not raw_dir:
+        return  # the demo seeds are the raw tables
+    import postgres_raw
+
+    with engines.connect("postgres", suffix=settings.suffix) as wh:
+        try:
+            counts = postgres_raw.load_raw_dir(wh.con, Path(raw_dir), f"raw{settings.suffix}")
+        except postgres_raw.RawInputError as error:
+            raise PipelineError(str(error), exit_code=2) from None
+    for table, count in counts.items():
+        log.info("loaded %s rows of %s into raw%s", f"{count:,}", table, settings.suffix)
+
+
 def publish(settings: Settings) -> None:
-    """Atomically replaces the published warehouse by the build, keeping the old one as backup."""
+    """DuckDB: atomically replaces the published warehouse by the build, keeping the old one as
+    backup. Postgres and Spark: the plain schemas' views now read this build."""
+    if not settings.on_duckdb:
+        with open_build(settings) as wh:
+            wh.publish()
+        return
     import duckdb
 
     # fold any write-ahead log into the file, so that the renamed file is complete on its own
@@ -331,6 +393,21 @@ def publish(settings: Settings) -> None:
     os.replace(settings.build, settings.warehouse)
 
 
+def open_build(settings: Settings) -> Any:
+    """A connection to this run's build: the build file, or the versioned schemas."""
+    try:
+        return engines.connect(settings.target, settings.build, settings.suffix)
+    except engines.WarehouseError as error:
+        raise PipelineError(str(error)) from None
+
+
+def open_published(settings: Settings) -> Any:
+    try:
+        return engines.connect(settings.target, settings.warehouse)
+    except engines.WarehouseError as error:
+        raise PipelineError(str(error), exit_code=2) from None
+
+
 def generate_dbt_docs(settings: Settings) -> Path:
     # no compile: the manifest and the catalog are what the site needs, and compiling would
     # re-enter the incremental models outside of the build (macros/incremental.sql)
@@ -341,27 +418,18 @@ def generate_dbt_docs(settings: Settings) -> Path:
     return target
 
 
-def read_warehouse_facts(warehouse: Path, report: RunReport) -> None:
-    """As-of date, table row counts and quarantine reasons, for the run report."""
-    import duckdb
-
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        as_of = con.execute("select max(as_of_date) from intermediate.int_as_of_date").fetchone()
-        report.as_of = as_of[0].isoformat() if as_of and as_of[0] else None
-        tables = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            f"where table_schema in {REPORTED_SCHEMAS} and table_type = 'BASE TABLE' "
-            "order by 1, 2"
-        ).fetchall()
-        for schema, table in tables:
-            count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-            report.row_counts[f"{schema}.{table}"] = count
-        for raw_table in ("orders", "touchpoints"):
-            reasons = con.execute(
-                f"select quarantine_reason, count(*) from audit.quarantined_{raw_table} "
-                "group by quarantine_reason order by quarantine_reason"
-            ).fetchall()
-            report.quarantine[raw_table] = dict(reasons)
+def read_warehouse_facts(wh: Any, report: RunReport) -> DataQuality:
+    """As-of date, table row counts and quarantine reasons, for the run report; returns the
+    data-quality figures that the summary prints too."""
+    facts = data_quality_summary(wh)
+    report.as_of = facts.as_of.isoformat() if facts.as_of else None
+    for table in wh.tables(REPORTED_SCHEMAS):
+        report.row_counts[table] = wh.scalar(f"select count(*) from {wh.relation(table)}")
+    for raw_table in ("orders", "touchpoints"):
+        report.quarantine[raw_table] = {
+            reason: count for table, reason, count in facts.quarantine_reasons if table == raw_table
+        }
+    return facts
 
 
 def write_run_report(report: RunReport, settings: Settings) -> Path:
@@ -398,50 +466,27 @@ def write_run_report(report: RunReport, settings: Settings) -> Path:
     return path
 
 
-def print_summary(warehouse: Path) -> None:
-    import duckdb
-
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        as_of = con.execute("select max(as_of_date) from intermediate.int_as_of_date").fetchone()[0]
-        types = con.execute(
-            """
-            select summary.customer_type, summary.persons, summary.share_of_persons, summary.revenue
-            from marts.customer_type_summary as summary
-            inner join seeds.customer_types as types on summary.customer_type = types.customer_type
-            order by types.type_rank
-            """
-        ).fetchall()
-        funnel = con.execute(
-            """
-            select stage_rank, lifecycle_stage, persons_entered, conversion_from_previous,
-                median_days_from_previous
-            from marts.lifecycle_funnel
-            order by stage_rank
-            """
-        ).fetchall()
-        rows = con.execute(
-            """
-            select raw_table, raw_rows, kept_rows, collapsed_rows, quarantined_rows,
-                after_as_of_rows
-            from audit.row_reconciliation
-            order by raw_table
-            """
-        ).fetchall()
-        reasons = con.execute(
-            """
-            select 'orders', quarantine_reason, count(*) from audit.quarantined_orders group by all
-            union all
-            select 'touchpoints', quarantine_reason, count(*) from audit.quarantined_touchpoints
-            group by all
-            order by 1, 2
-            """
-        ).fetchall()
-        unknown_events = con.execute(
-            "select count(*) from marts.fct_touchpoints where lifecycle_stage is null"
-        ).fetchone()[0]
+def print_summary(wh: Any, facts: DataQuality) -> None:
+    types = wh.rows(
+        f"""
+        select summary.customer_type, summary.persons, summary.share_of_persons, summary.revenue
+        from {wh.relation('marts.customer_type_summary')} as summary
+        inner join {wh.relation('seeds.customer_types')} as types
+            on summary.customer_type = types.customer_type
+        order by types.type_rank
+        """
+    )
+    funnel = wh.rows(
+        f"""
+        select stage_rank, lifecycle_stage, persons_entered, conversion_from_previous,
+            median_days_from_previous
+        from {wh.relation('marts.lifecycle_funnel')}
+        order by stage_rank
+        """
+    )
 
     print()
-    print(f"Summary as of {as_of}")
+    print(f"Summary as of {facts.as_of}")
     print()
     print("Persons by customer type")
     for customer_type, persons, share, revenue in types:
@@ -455,20 +500,23 @@ def print_summary(warehouse: Path) -> None:
         print(f"  {rank} {stage:<28} {persons:>9,}  {conversion_text:>13}  {median_text:>24}")
     print()
     print("Raw rows            raw       kept  collapsed  quarantined  after as_of")
-    for table, raw, kept, collapsed, quarantined, after in rows:
+    for table, raw, kept, collapsed, quarantined, after in facts.reconciliation:
         print(f"  {table:<12} {raw:>9,} {kept:>10,} {collapsed:>10,} {quarantined:>12,} {after:>12,}")
-    for table, reason, count in reasons:
+    for table, reason, count in facts.quarantine_reasons:
         print(f"  quarantined {table}: {count:,} {reason}")
-    if unknown_events:
-        print(f"  warning: {unknown_events:,} kept touchpoints have an unknown event type (no stage)")
+    if facts.unknown_event_touchpoints:
+        print(
+            f"  warning: {facts.unknown_event_touchpoints:,} kept touchpoints have an unknown event "
+            "type (no stage)"
+        )
     print()
 
 
-def run_validation(warehouse: Path, settings: Settings, report: RunReport) -> None:
+def run_validation(wh: Any, settings: Settings, report: RunReport) -> None:
     docs_dir = settings.reports_dir / "data_docs"
     try:
         results = quality.validate(
-            warehouse, docs_dir, quality.suite_parameters(settings.dbt_vars)
+            wh, docs_dir, quality.suite_parameters(settings.dbt_vars)
         )
     except quality.ValidationSetupError as error:
         raise PipelineError(f"validate failed: {error}") from None
@@ -506,20 +554,30 @@ class Steps:
 
 def build_check_publish(settings: Settings, report: RunReport) -> None:
     steps = Steps(report, total=6)
-    report.warehouse = {"published": str(settings.warehouse), "build": str(settings.build)}
+    report.warehouse = build_location(settings)
     steps.run("prepare", prepare_build, settings)
     steps.run("seed", run_dbt, "seed", ["seed", "--full-refresh"], settings)
     build_command = ["build", *BUILD_RESOURCE_TYPES] + (["--full-refresh"] if settings.full_refresh else [])
     build = steps.run("build", run_dbt, "build", build_command, settings)
     report.dbt_results = dbt_node_results(build)
-    read_warehouse_facts(settings.build, report)
-    steps.run("validate", run_validation, settings.build, settings, report)
+    with open_build(settings) as wh:
+        read_warehouse_facts(wh, report)
+        steps.run("validate", run_validation, wh, settings, report)
     report.docs["dbt_docs"] = str(steps.run("docs", generate_dbt_docs, settings))
     steps.run("publish", publish, settings)
-    report.warehouse = {
-        "published": str(settings.warehouse),
-        "backup": str(settings.backup) if settings.backup.exists() else None,
-    }
+    if settings.on_duckdb:
+        report.warehouse = {
+            "published": str(settings.warehouse),
+            "backup": str(settings.backup) if settings.backup.exists() else None,
+        }
+    else:
+        report.warehouse = {"target": settings.target, "published": f"build {settings.suffix} as views in the plain schemas"}
+
+
+def build_location(settings: Settings) -> dict[str, str | None]:
+    if settings.on_duckdb:
+        return {"published": str(settings.warehouse), "build": str(settings.build)}
+    return {"target": settings.target, "build": f"schemas *{settings.suffix}"}
 
 
 def install_signal_handlers(settings: Settings, report: RunReport) -> None:
@@ -541,6 +599,11 @@ def install_signal_handlers(settings: Settings, report: RunReport) -> None:
 
 
 def outcome_note(settings: Settings) -> str:
+    if not settings.on_duckdb:
+        return (
+            f"published views untouched; the build's schemas *{settings.suffix} are kept until "
+            "the next successful run"
+        )
     untouched = "published warehouse untouched" if settings.warehouse.exists() else "nothing published"
     kept = f"; failed build kept at {settings.build}" if settings.build.exists() else ""
     return untouched + kept
@@ -566,18 +629,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "raw_dir": settings.dbt_vars.get("raw_dir", "demo seeds"), "vars": settings.dbt_vars
     })
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    log.info("warehouse %s, raw data from %s", settings.warehouse, report.inputs["raw_dir"])
+    log.info(
+        "%s, raw data from %s",
+        f"warehouse {settings.warehouse}" if settings.on_duckdb else f"target {settings.target}",
+        report.inputs["raw_dir"],
+    )
     install_signal_handlers(settings, report)
     try:
         build_check_publish(settings, report)
         report.status = "succeeded"
-        print_summary(settings.warehouse)
-        # the charts and data-quality page (scripts/report.py) also shows this run's report
-        report.docs["report"] = str(settings.reports_dir / REPORT_NAME)
-        write_run_report(report, settings)
-        write_report(
-            settings.warehouse, settings.reports_dir / REPORT_NAME, settings.reports_dir / RUN_REPORT_NAME
-        )
+        with open_published(settings) as wh:
+            print_summary(wh, data_quality_summary(wh))
+            # the charts and data-quality page (scripts/report.py) also shows this run's report
+            report.docs["report"] = str(settings.reports_dir / REPORT_NAME)
+            write_run_report(report, settings)
+            write_report(wh, settings.reports_dir / REPORT_NAME, settings.reports_dir / RUN_REPORT_NAME)
         return 0
     except PipelineError as error:
         report.status = "failed"
@@ -593,12 +659,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def validate_published(settings: Settings) -> int:
     """--validate-only: the suites on the published warehouse, nothing built or published."""
-    if not settings.warehouse.is_file():
+    if settings.on_duckdb and not settings.warehouse.is_file():
         print(f"error: no published warehouse at {settings.warehouse}", file=sys.stderr)
         return 2
     report = RunReport()
     try:
-        run_validation(settings.warehouse, settings, report)
+        with open_published(settings) as wh:
+            run_validation(wh, settings, report)
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code

@@ -32,6 +32,8 @@ from typing import Any
 
 import yaml
 
+from warehouse import TARGETS, Warehouse, WarehouseError, connect
+
 # GX would otherwise try to send usage statistics (there is no network to send them to).
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -40,7 +42,6 @@ DEFAULT_EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 DEFAULT_BATCH_ROWS = 500_000
 # Suite parameters ($PARAMETER in the suite files) are dbt vars of dbt_project.yml.
 SUITE_PARAMETERS = ("quarantine_warn_rate", "quarantine_fail_rate")
-DUCKDB_VECTOR_ROWS = 2048
 
 # Data Docs load their styles and scripts from CDNs, which a closed network (CI, many BI hosts)
 # cannot reach: the page then shows no table at all. The same files come from the npm registry
@@ -101,6 +102,17 @@ class SuiteResult:
         }
 
 
+def parse_vars(items: Sequence[str]) -> dict[str, Any]:
+    """dbt vars given as KEY=VALUE (values read as YAML, as dbt reads --vars)."""
+    parsed: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--vars takes KEY=VALUE, got {item!r}")
+        parsed[key.strip()] = yaml.safe_load(value)
+    return parsed
+
+
 def suite_parameters(dbt_vars: dict[str, Any]) -> dict[str, Any]:
     """The suite parameters: dbt_project.yml vars, overridden by the run's vars."""
     project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
@@ -130,40 +142,30 @@ def load_suite_file(path: Path) -> tuple[Any, dict[str, Any]]:
     return suite, document["meta"]["dataset"]
 
 
-def dataset_batches(con: Any, dataset: dict[str, Any], batch_rows: int) -> Iterator[Any]:
-    """DataFrames to validate: a relation in batches, or the column listing of relations."""
+def dataset_batches(wh: Warehouse, dataset: dict[str, Any], batch_rows: int) -> Iterator[Any]:
+    """DataFrames to validate: a relation in batches, or the column listing of relations (types
+    in DuckDB's spelling whatever the engine, so that one suite serves every target)."""
+    import pandas as pd
+
     if dataset["kind"] == "columns":
-        relations = dataset["relations"]
-        placeholders = ", ".join("?" for _ in relations)
-        yield con.execute(
-            f"""
-            select table_schema || '.' || table_name || '.' || column_name || ' ' || data_type
-                as column_and_type
-            from information_schema.columns
-            where table_schema || '.' || table_name in ({placeholders})
-            order by table_schema, table_name, ordinal_position
-            """,
-            relations,
-        ).df()
+        yield pd.DataFrame(
+            {"column_and_type": [
+                f"{relation}.{column} {data_type}"
+                for relation, column, data_type in wh.column_types(dataset["relations"])
+            ]}
+        )
         return
     if dataset["kind"] != "relation":
         raise ValidationSetupError(f"unknown dataset kind {dataset['kind']!r}")
     order_by = f" order by {dataset['order_by']}" if dataset.get("order_by") else ""
-    con.execute(f"select * from {dataset['relation']}{order_by}")
-    vectors = max(1, batch_rows // DUCKDB_VECTOR_ROWS)
-    first = True
-    while True:
-        frame = con.fetch_df_chunk(vectors)
-        if len(frame) == 0 and not first:
-            return
-        if dataset.get("single_batch") and not first:
+    for number, frame in enumerate(
+        wh.frames(f"select * from {wh.relation(dataset['relation'])}{order_by}", batch_rows)
+    ):
+        if dataset.get("single_batch") and number > 0:
             raise ValidationSetupError(
                 f"{dataset['relation']} does not fit one batch of {batch_rows:,} rows"
             )
-        first = False
         yield frame
-        if len(frame) == 0:
-            return
 
 
 def raised(exception_info: Any) -> bool:
@@ -210,13 +212,12 @@ def make_context(project_dir: Path, docs_dir: Path) -> Any:
 
 
 def validate(
-    warehouse: Path,
+    wh: Warehouse,
     docs_dir: Path,
     parameters: dict[str, Any],
     expectations_dir: Path = DEFAULT_EXPECTATIONS_DIR,
     batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> list[SuiteResult]:
-    import duckdb
     import great_expectations as gx
 
     suite_files = sorted(expectations_dir.glob("*.json"))
@@ -228,20 +229,19 @@ def validate(
     with tempfile.TemporaryDirectory(prefix="gx-project-") as project_dir:
         context = make_context(Path(project_dir), docs_dir)
         source = context.data_sources.add_pandas("warehouse")
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            for path in suite_files:
-                suite, dataset = load_suite_file(path)
-                suite = context.suites.add(suite)
-                asset = source.add_dataframe_asset(suite.name)
-                definition = context.validation_definitions.add(
-                    gx.ValidationDefinition(
-                        name=suite.name,
-                        data=asset.add_batch_definition_whole_dataframe(suite.name),
-                        suite=suite,
-                    )
+        for path in suite_files:
+            suite, dataset = load_suite_file(path)
+            suite = context.suites.add(suite)
+            asset = source.add_dataframe_asset(suite.name)
+            definition = context.validation_definitions.add(
+                gx.ValidationDefinition(
+                    name=suite.name,
+                    data=asset.add_batch_definition_whole_dataframe(suite.name),
+                    suite=suite,
                 )
-                results.append(run_suite(con, definition, dataset, parameters, batch_rows))
-                log.debug("%s", results[-1].line())
+            )
+            results.append(run_suite(wh, definition, dataset, parameters, batch_rows))
+            log.debug("%s", results[-1].line())
         context.build_data_docs()
     localize_data_docs(docs_dir)
     return results
@@ -272,10 +272,10 @@ def localize_data_docs(docs_dir: Path) -> None:
 
 
 def run_suite(
-    con: Any, definition: Any, dataset: dict[str, Any], parameters: dict[str, Any], batch_rows: int
+    wh: Warehouse, definition: Any, dataset: dict[str, Any], parameters: dict[str, Any], batch_rows: int
 ) -> SuiteResult:
     outcome = SuiteResult(name=definition.name, status="passed", batches=0, rows=0)
-    for frame in dataset_batches(con, dataset, batch_rows):
+    for frame in dataset_batches(wh, dataset, batch_rows):
         outcome.batches += 1
         outcome.rows += len(frame)
         validation = definition.run(
@@ -301,9 +301,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--warehouse", type=Path, required=True, help="DuckDB file to validate")
+    parser.add_argument("--warehouse", type=Path, help="DuckDB file to validate (target duckdb)")
     parser.add_argument(
-        "--docs-dir", type=Path, help="where Data Docs go (default: <warehouse dir>/reports/data_docs)"
+        "--target", choices=TARGETS, default="duckdb",
+        help="duckdb (the file of --warehouse, default), or the published schemas of the postgres "
+        "/ spark output of profiles.yml",
+    )
+    parser.add_argument(
+        "--docs-dir", type=Path,
+        help="where Data Docs go (default: <warehouse dir>/reports/data_docs; for postgres and "
+        "spark warehouse/<target>/reports/data_docs)",
     )
     parser.add_argument(
         "--expectations-dir", type=Path, default=DEFAULT_EXPECTATIONS_DIR, help="suite files"
@@ -328,22 +335,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
     quiet_gx_logging()
-    if not args.warehouse.is_file():
-        print(f"error: no warehouse file at {args.warehouse}", file=sys.stderr)
+    if args.target == "duckdb" and (args.warehouse is None or not args.warehouse.is_file()):
+        print(f"error: no warehouse file at {args.warehouse} (--warehouse)", file=sys.stderr)
         return 2
-    overrides = {}
-    for item in args.vars:
-        key, sep, value = item.partition("=")
-        if not sep:
-            print(f"error: --vars takes KEY=VALUE, got {item!r}", file=sys.stderr)
-            return 2
-        overrides[key] = yaml.safe_load(value)
-    docs_dir = args.docs_dir or args.warehouse.resolve().parent / "reports" / "data_docs"
     try:
-        results = validate(
-            args.warehouse, docs_dir, suite_parameters(overrides), args.expectations_dir, args.batch_rows
-        )
-    except ValidationSetupError as error:
+        overrides = parse_vars(args.vars)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    default_folder = (
+        args.warehouse.resolve().parent if args.target == "duckdb" else PROJECT_DIR / "warehouse" / args.target
+    )
+    docs_dir = args.docs_dir or default_folder / "reports" / "data_docs"
+    try:
+        with connect(args.target, args.warehouse) as wh:
+            results = validate(
+                wh, docs_dir, suite_parameters(overrides), args.expectations_dir, args.batch_rows
+            )
+    except (ValidationSetupError, WarehouseError) as error:
         print(f"error: validation could not run: {error}", file=sys.stderr)
         return 1
     for result in results:
