@@ -7,7 +7,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 # dbt writes no anonymous usage events from here (there is no network to send them to anyway).
 export DO_NOT_TRACK := 1
 
-.PHONY: setup compat-venv docs-assets browser demo test lint dbt-build pytest clean lock
+.PHONY: setup compat-venv docs-assets browser engines demo test lint dbt-build pytest clean lock
 
 setup: $(STAMP)
 
@@ -40,6 +40,17 @@ browser:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) || \
 		echo "WARNING: could not install chromium: the Data Docs browser test will be skipped"
 
+## The other engines the tests run the models on: PostgreSQL server binaries (initdb, pg_ctl; the
+## tests start a throwaway server) and Java 17 for the local Spark session. Installed from Debian's
+## packages when missing; without them the tests fail with the reason (they never skip).
+engines:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || \
+		echo "WARNING: no PostgreSQL server binaries and apt-get failed: the postgres tests will fail"
+	@command -v java >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null) || \
+		echo "WARNING: no Java and apt-get failed: the spark tests will fail"
+
 ## Run the pipeline on the bundled demo data and print the summary.
 demo: setup docs-assets
 	$(BIN)/python scripts/run_pipeline.py
@@ -57,11 +68,11 @@ lint: setup
 dbt-build: setup docs-assets
 	$(BIN)/python scripts/run_pipeline.py --warehouse target/test_demo.duckdb --full-refresh
 
-pytest: setup compat-venv docs-assets browser
+pytest: setup compat-venv docs-assets browser engines
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf target logs warehouse/*.duckdb warehouse/reports $(VENV) $(VENV)-compat
+	rm -rf target logs warehouse/*.duckdb warehouse/reports warehouse/spark warehouse/postgres $(VENV) $(VENV)-compat
 
 ## Re-resolve the pins from pyproject.toml (needs the package index).
 lock:

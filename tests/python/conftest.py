@@ -1,4 +1,5 @@
-"""Shared helpers: run the pipeline script as a user would, and read the warehouse it built."""
+"""Shared helpers: run the pipeline script as a user would, and read the warehouse it built, on
+each target (DuckDB; a throwaway PostgreSQL server; a local Spark session)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import datetime as dt
 import decimal
 import json
 import os
+import pickle
 import subprocess
 import sys
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import duckdb
 import pytest
@@ -18,6 +21,15 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CASES_DIR = Path(__file__).resolve().parent / "cases"
 PIPELINE = PROJECT_DIR / "scripts" / "run_pipeline.py"
+SPARK_READER = Path(__file__).resolve().parent / "read_spark_tables.py"
+TARGETS = ("duckdb", "postgres", "spark")
+sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+
+# pyspark, imported by Great Expectations when installed, ends the process when the main module
+# has neither __spec__ nor __file__ (it takes that for a doctest run), which is what a
+# pytest-xdist worker's main module looks like. The scripts themselves are unaffected.
+if not hasattr(sys.modules["__main__"], "__file__"):
+    sys.modules["__main__"].__file__ = "pytest-xdist-worker"
 
 # Where each compared table lives in the warehouse.
 TABLE_SCHEMAS = {
@@ -43,20 +55,35 @@ class PipelineRun:
     stdout: str
     stderr: str
     warehouse: Path
+    target: str = "duckdb"
+    # the environment that points the scripts at this run's database (Postgres, Spark)
+    environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.warehouse.parent / "reports"
 
 
-def run_pipeline(warehouse: Path, *args: str, timeout: int = 600) -> PipelineRun:
-    """Runs scripts/run_pipeline.py in a subprocess, exactly as the README tells a user to."""
+def run_pipeline(
+    warehouse: Path,
+    *args: str,
+    timeout: int = 600,
+    target: str = "duckdb",
+    environment: dict[str, str] | None = None,
+) -> PipelineRun:
+    """Runs scripts/run_pipeline.py in a subprocess, exactly as the README tells a user to. On
+    Postgres and Spark the reports go beside `warehouse` too, as on DuckDB."""
     env = {k: v for k, v in os.environ.items() if k != "LIFECYCLE_WAREHOUSE"}
+    env.update(environment or {})
+    command = [sys.executable, str(PIPELINE), "--warehouse", str(warehouse), *args]
+    if target != "duckdb":
+        command += ["--target", target, "--reports-dir", str(warehouse.parent / "reports")]
     completed = subprocess.run(
-        [sys.executable, str(PIPELINE), "--warehouse", str(warehouse), *args],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout
     )
-    return PipelineRun(completed.returncode, completed.stdout, completed.stderr, warehouse)
+    return PipelineRun(
+        completed.returncode, completed.stdout, completed.stderr, warehouse, target, environment or {}
+    )
 
 
 def format_cell(value: object) -> str:
@@ -76,11 +103,57 @@ def format_cell(value: object) -> str:
     return str(value)
 
 
-def read_table(warehouse: Path, table: str, columns: list[str]) -> list[dict[str, object]]:
-    column_list = ", ".join(f'"{column}"' for column in columns)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        cursor = con.execute(f"select {column_list} from {TABLE_SCHEMAS[table]}.{table}")
-        return [dict(zip(columns, row)) for row in cursor.fetchall()]
+def read_table(
+    source: Path | PipelineRun, table: str, columns: list[str]
+) -> list[dict[str, object]]:
+    """Rows of a published table: of a DuckDB file, or of the target a pipeline run built on."""
+    run = source if isinstance(source, PipelineRun) else None
+    if run is None or run.target == "duckdb":
+        warehouse = run.warehouse if run else source
+        column_list = ", ".join(f'"{column}"' for column in columns)
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            cursor = con.execute(f"select {column_list} from {TABLE_SCHEMAS[table]}.{table}")
+            return [dict(zip(columns, row)) for row in cursor.fetchall()]
+    if run.target == "postgres":
+        import psycopg2
+
+        column_list = ", ".join(f'"{column}"' for column in columns)
+        with psycopg2.connect(**postgres_dsn(run.environment)) as con, con.cursor() as cursor:
+            cursor.execute(f"select {column_list} from {TABLE_SCHEMAS[table]}.{table}")
+            return [dict(zip(columns, row)) for row in cursor.fetchall()]
+    rows = spark_tables(run)[table]
+    return [{column: row[column] for column in columns} for row in rows]
+
+
+def postgres_dsn(environment: dict[str, str]) -> dict[str, object]:
+    return {
+        "host": environment["PGHOST"], "port": int(environment["PGPORT"]),
+        "user": environment["PGUSER"], "password": environment.get("PGPASSWORD", ""),
+        "dbname": environment["PGDATABASE"],
+    }
+
+
+_spark_tables: dict[str, dict[str, list[dict[str, object]]]] = {}
+
+
+def spark_tables(run: PipelineRun) -> dict[str, list[dict[str, object]]]:
+    """Every compared table of a Spark run, read once through its published views by a separate
+    process (its Derby metastore admits one process at a time, and a session is bound to one)."""
+    key = run.environment["LIFECYCLE_SPARK_DIR"]
+    if key not in _spark_tables:
+        output = Path(key) / "published_tables.pickle"
+        env = {**os.environ, **run.environment}
+        completed = subprocess.run(
+            [
+                sys.executable, str(SPARK_READER), str(output),
+                *(f"{schema}.{table}" for table, schema in sorted(TABLE_SCHEMAS.items())),
+            ],
+            cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600,
+        )
+        assert completed.returncode == 0, completed.stderr[-3000:]
+        tables = pickle.loads(output.read_bytes())
+        _spark_tables[key] = {name.partition(".")[2]: rows for name, rows in tables.items()}
+    return _spark_tables[key]
 
 
 @pytest.fixture(scope="session")
@@ -88,29 +161,63 @@ def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("pipeline")
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[dict[str, str]]:
+    """A throwaway PostgreSQL server (scripts/local_postgres.py) for the session: its libpq
+    environment. A machine without PostgreSQL fails here with the reason, never skips."""
+    from local_postgres import LocalPostgres
+
+    folder = Path(tempfile.mkdtemp(prefix="lifecycle-pg-"))
+    with LocalPostgres(folder) as server:
+        yield server.environment()
+
+
+def new_postgres_database(server: dict[str, str], name: str) -> dict[str, str]:
+    """A new empty database on the server; the environment that points at it."""
+    import psycopg2
+
+    con = psycopg2.connect(**postgres_dsn(server))
+    con.autocommit = True
+    with con.cursor() as cursor:
+        cursor.execute(f'drop database if exists "{name}"')
+        cursor.execute(f'create database "{name}"')
+    con.close()
+    return {**server, "PGDATABASE": name}
+
+
 CaseBuilder = Callable[..., PipelineRun]
 
 
 @pytest.fixture(scope="session")
-def build_case(tmp_path_factory: pytest.TempPathFactory) -> CaseBuilder:
+def build_case(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> CaseBuilder:
     """Runs the pipeline on cases/<name>/raw with the case's as_of and vars (or another as_of),
-    once per session for each (name, as_of): several test modules read the same warehouse."""
-    builds: dict[tuple[str, str | None], PipelineRun] = {}
+    once per session for each (name, as_of, target): several test modules read the same build.
+    On Postgres each build gets its own database, on Spark its own tables and metastore."""
+    builds: dict[tuple[str, str | None, str], PipelineRun] = {}
 
-    def build(name: str, as_of: str | None = None) -> PipelineRun:
+    def build(name: str, as_of: str | None = None, target: str = "duckdb") -> PipelineRun:
         case_dir = CASES_DIR / name
         case = json.loads((case_dir / "case.json").read_text())
         as_of = as_of or case.get("as_of")
-        if (name, as_of) not in builds:
+        if (name, as_of, target) not in builds:
             args = ["--raw-dir", str(case_dir / "raw")]
             if as_of:
                 args += ["--as-of", as_of]
             if case.get("vars"):
                 args += ["--vars", *(f"{key}={value}" for key, value in case["vars"].items())]
-            folder = tmp_path_factory.mktemp(f"{name}-{as_of or 'default'}")
-            run = run_pipeline(folder / "warehouse.duckdb", *args)
+            folder = tmp_path_factory.mktemp(f"{name}-{as_of or 'default'}-{target}")
+            environment: dict[str, str] = {}
+            if target == "postgres":
+                server = request.getfixturevalue("postgres_server")
+                environment = new_postgres_database(server, folder.name.replace("-", "_"))
+            elif target == "spark":
+                environment = {"LIFECYCLE_SPARK_DIR": str(folder / "spark")}
+            run = run_pipeline(
+                folder / "warehouse.duckdb", *args, target=target, environment=environment,
+                timeout=1200,
+            )
             assert run.returncode == 0, f"pipeline failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
-            builds[(name, as_of)] = run
-        return builds[(name, as_of)]
+            builds[(name, as_of, target)] = run
+        return builds[(name, as_of, target)]
 
     return build

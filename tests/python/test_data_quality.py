@@ -15,6 +15,7 @@ from conftest import CASES_DIR, PROJECT_DIR, run_pipeline
 
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 import validate as quality  # noqa: E402
+from warehouse import DuckDBWarehouse  # noqa: E402
 
 DEFAULT_PARAMETERS = {"quarantine_warn_rate": 0.01, "quarantine_fail_rate": 0.10}
 SUITES = sorted(path.stem for path in (PROJECT_DIR / "expectations").glob("*.json"))
@@ -58,6 +59,11 @@ def broken_copy(good: Path, tmp_path: Path, statement: str) -> Path:
     return copy
 
 
+def validate_file(path: Path, *args, **kwargs) -> list[quality.SuiteResult]:
+    with DuckDBWarehouse(path) as wh:
+        return quality.validate(wh, *args, **kwargs)
+
+
 def statuses(results: list[quality.SuiteResult]) -> dict[str, str]:
     return {result.name: result.status for result in results}
 
@@ -67,7 +73,7 @@ def test_every_suite_has_a_breaker():
 
 
 def test_all_suites_pass_on_good_data(good_warehouse: Path, tmp_path: Path):
-    results = quality.validate(good_warehouse, tmp_path / "docs", DEFAULT_PARAMETERS)
+    results = validate_file(good_warehouse, tmp_path / "docs", DEFAULT_PARAMETERS)
     assert statuses(results) == {name: "passed" for name in SUITES}
     assert all(result.batches >= 1 for result in results)
 
@@ -75,7 +81,7 @@ def test_all_suites_pass_on_good_data(good_warehouse: Path, tmp_path: Path):
 @pytest.mark.parametrize("suite", sorted(BREAKERS))
 def test_suite_fails_on_data_built_to_break_it(suite: str, good_warehouse: Path, tmp_path: Path):
     broken = broken_copy(good_warehouse, tmp_path, BREAKERS[suite])
-    results = statuses(quality.validate(broken, tmp_path / "docs", DEFAULT_PARAMETERS))
+    results = statuses(validate_file(broken, tmp_path / "docs", DEFAULT_PARAMETERS))
     assert results[suite] == "failed"
     others = {name: status for name, status in results.items() if name != suite}
     # a broken type also trips the row checks of that mart; nothing else may move
@@ -88,11 +94,11 @@ def test_quarantine_rate_between_thresholds_only_warns(good_warehouse: Path, tmp
         good_warehouse, tmp_path,
         "update audit.row_reconciliation set quarantine_rate = 0.05 where raw_table = 'orders'",
     )
-    results = {r.name: r for r in quality.validate(broken, tmp_path / "docs", DEFAULT_PARAMETERS)}
+    results = {r.name: r for r in validate_file(broken, tmp_path / "docs", DEFAULT_PARAMETERS)}
     assert results["raw_quality"].status == "warned"
     assert results["raw_quality"].warned and not results["raw_quality"].failed
     stricter = {"quarantine_warn_rate": 0.01, "quarantine_fail_rate": 0.04}
-    assert statuses(quality.validate(broken, tmp_path / "docs", stricter))["raw_quality"] == "failed"
+    assert statuses(validate_file(broken, tmp_path / "docs", stricter))["raw_quality"] == "failed"
 
 
 def test_an_erroring_expectation_fails_its_suite(good_warehouse: Path, tmp_path: Path):
@@ -105,7 +111,7 @@ def test_an_erroring_expectation_fails_its_suite(good_warehouse: Path, tmp_path:
             {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "no_such_column"}}
         ],
     }))
-    [result] = quality.validate(good_warehouse, tmp_path / "docs", DEFAULT_PARAMETERS, suites)
+    [result] = validate_file(good_warehouse, tmp_path / "docs", DEFAULT_PARAMETERS, suites)
     assert result.status == "errored"
     assert result.errored
 
@@ -118,7 +124,7 @@ def test_tables_are_validated_in_bounded_batches(good_warehouse: Path, tmp_path:
             "insert into marts.fct_touchpoints select 'x' || range, 'p', null, 'c', "
             "timestamp '2026-01-01', 'email', 'page_view', 'interest', null from range(5000)"
         )
-    results = {r.name: r for r in quality.validate(big, tmp_path / "docs", DEFAULT_PARAMETERS, batch_rows=2048)}
+    results = {r.name: r for r in validate_file(big, tmp_path / "docs", DEFAULT_PARAMETERS, batch_rows=2048)}
     assert results["fct_touchpoints"].batches == 3
     assert results["fct_touchpoints"].rows == 5006
     assert results["fct_touchpoints"].status == "passed"
@@ -132,7 +138,7 @@ def test_a_whole_table_check_refuses_to_split(good_warehouse: Path, tmp_path: Pa
             "insert into marts.customer_type_summary select 'potential', 0, 0, 0, 0, null from range(3000)"
         )
     with pytest.raises(quality.ValidationSetupError, match="does not fit one batch"):
-        quality.validate(big, tmp_path / "docs", DEFAULT_PARAMETERS, batch_rows=2048)
+        validate_file(big, tmp_path / "docs", DEFAULT_PARAMETERS, batch_rows=2048)
 
 
 def test_validate_script_exit_status_and_docs(good_warehouse: Path, tmp_path: Path):
@@ -156,6 +162,6 @@ def test_empty_mart_with_inputs_fails_volume(good_warehouse: Path, tmp_path: Pat
         good_warehouse, tmp_path,
         "update audit.mart_profiles set row_count = 0, distinct_keys = 0 where mart_name = 'fct_orders'",
     )
-    results = {r.name: r for r in quality.validate(broken, tmp_path / "docs", DEFAULT_PARAMETERS)}
+    results = {r.name: r for r in validate_file(broken, tmp_path / "docs", DEFAULT_PARAMETERS)}
     assert results["marts_keys_and_volume"].status == "failed"
     assert any("greater_than_b(row_count)" in text for text in results["marts_keys_and_volume"].failed)
