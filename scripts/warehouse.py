@@ -432,6 +432,13 @@ def spark_session() -> Any:
     spark output of profiles.yml (the same tables and metastore)."""
     from pyspark.sql import SparkSession
 
+    output = profile_output("spark")
+    if output.get("method") != "session":
+        raise WarehouseError(
+            f"the spark output uses method {output.get('method')!r}: the scripts read Spark through "
+            "a local session (method: session) only; against a cluster, run dbt build and "
+            "dbt test directly (README \"Running at scale\")"
+        )
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
@@ -439,7 +446,7 @@ def spark_session() -> Any:
     os.environ["TZ"] = "UTC"
     time.tzset()
     builder = SparkSession.builder.enableHiveSupport()
-    for key, value in (profile_output("spark").get("server_side_parameters") or {}).items():
+    for key, value in (output.get("server_side_parameters") or {}).items():
         builder = builder.config(key, str(value))
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
