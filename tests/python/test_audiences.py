@@ -8,12 +8,8 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from conftest import CASES_DIR, PROJECT_DIR, CaseBuilder
-
-# with the other tests of this case's build (test_end_to_end.py, --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("worked_example")
 
 EXPORT = PROJECT_DIR / "scripts" / "export_audiences.py"
 EXPECTED = CASES_DIR / "worked_example" / "expected" / "engagement_audiences.csv"

@@ -20,15 +20,10 @@ from conftest import CASES_DIR, TARGETS, CaseBuilder, PipelineRun, format_cell, 
 CASES = sorted(path.name for path in CASES_DIR.iterdir() if (path / "expected").is_dir())
 
 
-# Tests that read the same case's builds run in the same worker (pytest --dist loadgroup), so that
-# each build is made once per session; conftest.build_case keeps them.
 @pytest.fixture(
     scope="module",
-    params=[
-        pytest.param((case, target), id=f"{case}-{target}", marks=pytest.mark.xdist_group(case))
-        for target in TARGETS
-        for case in CASES
-    ],
+    params=[(case, target) for target in TARGETS for case in CASES],
+    ids=lambda param: f"{param[0]}-{param[1]}",
 )
 def case_run(request: pytest.FixtureRequest, build_case: CaseBuilder):
     case, target = request.param
@@ -101,9 +96,7 @@ def test_summary_reports_as_of_and_row_dispositions(case_run: tuple[Path, Pipeli
 
 
 @pytest.mark.parametrize("target", [target for target in TARGETS if target != "duckdb"])
-@pytest.mark.parametrize(
-    "case", [pytest.param(case, marks=pytest.mark.xdist_group(case)) for case in CASES]
-)
+@pytest.mark.parametrize("case", CASES)
 def test_summary_and_run_report_are_the_same_on_every_target(
     case: str, target: str, build_case: CaseBuilder
 ):

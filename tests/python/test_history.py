@@ -12,12 +12,8 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from conftest import CaseBuilder, format_cell, run_pipeline, CASES_DIR
-
-# with the other tests of this case's build (test_end_to_end.py, --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("history")
 
 EARLIER_MONTH_END = "2026-02-28"
 COMPARED = [

@@ -16,12 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from conftest import PROJECT_DIR, CaseBuilder
-
-# with the other tests of this case's build (test_end_to_end.py, --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("worked_example")
 
 MF = Path(sys.executable).parent / "mf"
 STAGES = ["awareness", "interest", "consideration", "decision", "purchase", "loyalty", "advocacy"]

@@ -17,9 +17,6 @@ import pytest
 
 from conftest import CaseBuilder
 
-# with the other tests of this case's build (test_end_to_end.py, --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("worked_example")
-
 CHARTS = ["funnel", "type_mix", "transitions", "cohort_retention"]
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
