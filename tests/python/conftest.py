@@ -3,8 +3,10 @@ each target (DuckDB; a throwaway PostgreSQL server; a local Spark session)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
+import fcntl
 import json
 import os
 import pickle
@@ -140,8 +142,12 @@ def spark_tables(run: PipelineRun) -> dict[str, list[dict[str, object]]]:
     """Every compared table of a Spark run, read once through its published views by a separate
     process (its Derby metastore admits one process at a time, and a session is bound to one)."""
     key = run.environment["LIFECYCLE_SPARK_DIR"]
-    if key not in _spark_tables:
-        output = Path(key) / "published_tables.pickle"
+    output = Path(key) / "published_tables.pickle"
+    with shared_lock(Path(key).with_name("read_spark_tables.lock")):
+        if key not in _spark_tables and output.exists():
+            _spark_tables[key] = pickle.loads(output.read_bytes())
+        if key in _spark_tables:
+            return _spark_tables[key]
         env = {**os.environ, **run.environment}
         completed = subprocess.run(
             [
@@ -151,8 +157,7 @@ def spark_tables(run: PipelineRun) -> dict[str, list[dict[str, object]]]:
             cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600,
         )
         assert completed.returncode == 0, completed.stderr[-3000:]
-        tables = pickle.loads(output.read_bytes())
-        _spark_tables[key] = {name.partition(".")[2]: rows for name, rows in tables.items()}
+        _spark_tables[key] = pickle.loads(output.read_bytes())
     return _spark_tables[key]
 
 
@@ -162,14 +167,34 @@ def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[dict[str, str]]:
-    """A throwaway PostgreSQL server (scripts/local_postgres.py) for the session: its libpq
-    environment. A machine without PostgreSQL fails here with the reason, never skips."""
+def postgres_server(shared_tmp: Path) -> dict[str, str]:
+    """A throwaway PostgreSQL server (scripts/local_postgres.py) shared by the workers of the test
+    session, stopped when the session ends: its libpq environment. A machine without PostgreSQL
+    fails here with the reason, never skips."""
     from local_postgres import LocalPostgres
 
-    folder = Path(tempfile.mkdtemp(prefix="lifecycle-pg-"))
-    with LocalPostgres(folder) as server:
-        yield server.environment()
+    record = shared_tmp / POSTGRES_RECORD
+    with shared_lock(shared_tmp / "postgres.lock"):
+        if record.exists():
+            return json.loads(record.read_text())["environment"]
+        # not under pytest's folders: the server runs as the postgres user, who cannot enter them
+        server = LocalPostgres(Path(tempfile.mkdtemp(prefix="lifecycle-pg-"))).start()
+        record.write_text(json.dumps({"folder": str(server.folder), "environment": server.environment()}))
+        return server.environment()
+
+
+POSTGRES_RECORD = "postgres_server.json"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The controlling process (not an xdist worker) stops the shared PostgreSQL server."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    record = session.config._tmp_path_factory.getbasetemp() / "shared" / POSTGRES_RECORD
+    if record.exists():
+        from local_postgres import LocalPostgres
+
+        LocalPostgres(Path(json.loads(record.read_text())["folder"])).stop()
 
 
 def new_postgres_database(server: dict[str, str], name: str) -> dict[str, str]:
@@ -188,24 +213,49 @@ def new_postgres_database(server: dict[str, str], name: str) -> dict[str, str]:
 CaseBuilder = Callable[..., PipelineRun]
 
 
+@contextlib.contextmanager
+def shared_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock between the pytest-xdist workers (a file lock)."""
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
-def build_case(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> CaseBuilder:
+def shared_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder shared by the pytest-xdist workers of this session (their base's parent)."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def build_case(shared_tmp: Path, request: pytest.FixtureRequest) -> CaseBuilder:
     """Runs the pipeline on cases/<name>/raw with the case's as_of and vars (or another as_of),
-    once per session for each (name, as_of, target): several test modules read the same build.
-    On Postgres each build gets its own database, on Spark its own tables and metastore."""
-    builds: dict[tuple[str, str | None, str], PipelineRun] = {}
+    once per test session for each (name, as_of, target), whichever worker asks first: several
+    test modules read the same build. On Postgres each build gets its own database, on Spark its
+    own tables and metastore."""
 
     def build(name: str, as_of: str | None = None, target: str = "duckdb") -> PipelineRun:
         case_dir = CASES_DIR / name
         case = json.loads((case_dir / "case.json").read_text())
         as_of = as_of or case.get("as_of")
-        if (name, as_of, target) not in builds:
+        folder = shared_tmp / f"{name}-{as_of or 'default'}-{target}"
+        record = folder / "pipeline_run.json"
+        with shared_lock(shared_tmp / f"{folder.name}.lock"):
+            if record.exists():
+                saved = json.loads(record.read_text())
+                return PipelineRun(**{**saved, "warehouse": Path(saved["warehouse"])})
             args = ["--raw-dir", str(case_dir / "raw")]
             if as_of:
                 args += ["--as-of", as_of]
             if case.get("vars"):
                 args += ["--vars", *(f"{key}={value}" for key, value in case["vars"].items())]
-            folder = tmp_path_factory.mktemp(f"{name}-{as_of or 'default'}-{target}")
+            folder.mkdir()
             environment: dict[str, str] = {}
             if target == "postgres":
                 server = request.getfixturevalue("postgres_server")
@@ -217,7 +267,7 @@ def build_case(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixture
                 timeout=1200,
             )
             assert run.returncode == 0, f"pipeline failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
-            builds[(name, as_of, target)] = run
-        return builds[(name, as_of, target)]
+            record.write_text(json.dumps({**run.__dict__, "warehouse": str(run.warehouse)}))
+            return run
 
     return build
