@@ -159,8 +159,9 @@
         {%- do adapter.drop_relation(existing) -%}
     {%- endif -%}
     {{ log("raw input: " ~ view ~ " reads " ~ described_as, info=true) }}
+    {#- without the database: Postgres does not accept it in create schema -#}
     {{ return([
-        "create schema if not exists " ~ view.without_identifier(),
+        "create schema if not exists " ~ view.without_identifier().include(database=false),
         "create or replace view " ~ view ~ " as select " ~ (select_list | join(', ')) ~ " from " ~ reader,
     ]) }}
 {% endmacro %}
