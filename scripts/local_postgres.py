@@ -59,8 +59,11 @@ def find_bin_dir() -> Path:
     initdb = shutil.which("initdb")
     if initdb and shutil.which("pg_ctl"):
         return Path(initdb).resolve().parent
-    candidates = [Path(folder) for folder in glob.glob(DEBIAN_BIN_GLOB)]
-    candidates = [folder for folder in candidates if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file()]
+    candidates = [
+        Path(folder)
+        for folder in glob.glob(DEBIAN_BIN_GLOB)
+        if Path(folder, "initdb").is_file() and Path(folder, "pg_ctl").is_file()
+    ]
     if not candidates:
         raise LocalPostgresError(
             "no PostgreSQL server binaries (initdb, pg_ctl) on PATH or in "
@@ -129,7 +132,9 @@ class LocalPostgres:
             if started.returncode == 0:
                 self.port = port
                 break
-            LOGGER.warning("PostgreSQL did not start on port %s (attempt %s): %s", port, attempt, self._log_tail())
+            LOGGER.warning(
+                "PostgreSQL did not start on port %s (attempt %s): %s", port, attempt, self._log_tail()
+            )
         else:
             raise LocalPostgresError(
                 f"PostgreSQL did not start in {self.data_dir}: {self._log_tail()} (log: {self.log_file})"
@@ -199,7 +204,9 @@ class LocalPostgres:
             "-tAc", f"select 1 from pg_database where datname = '{DATABASE}'",
         ])
         if exists.stdout.strip() != "1":
-            self._run([str(bin_dir / "createdb"), "-h", HOST, "-p", str(self.port), "-U", SUPERUSER, DATABASE])
+            self._run([
+                str(bin_dir / "createdb"), "-h", HOST, "-p", str(self.port), "-U", SUPERUSER, DATABASE,
+            ])
 
     def _run(
         self, command: list[str], as_server_user: bool = False, check: bool = True
