@@ -14,7 +14,8 @@
     separate date and time, 24:00:00 is the next midnight, fractions beyond microseconds are
     truncated, the offset is Z, ' UTC', +hh, +hhmm, +hh:mm or +hh:mm:ss (minutes and hours not
     range-checked). Not matched (null here, parsed by DuckDB): time zone names, years of other
-    than four digits or 0000, 'epoch', 'infinity' and separators other than '-'.
+    than four digits or 0000, hours of three digits, 'epoch', 'infinity' and date separators
+    other than '-'. Every timestamp of the test fixtures parses as on DuckDB.
     The regular expression runs once per value, in a scalar subquery over its captures:
     1 year, 2 month, 3 day, 4 hour, 5 minute, 6 second, 7 fraction, 8 Z or UTC, 9 offset sign,
     10-12 offset hours, minutes, seconds.
