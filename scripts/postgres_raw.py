@@ -168,7 +168,9 @@ def _parquet_as_csv(path: Path, columns: list[str]) -> Iterator[bytes]:
     dataset = pa_dataset.dataset(str(path), format="parquet")
     options = pa_csv.WriteOptions(include_header=False)
     try:
-        for batch in dataset.to_batches(batch_size=PARQUET_BATCH_ROWS):
+        # little read-ahead: memory stays at a few batches whatever the size of the file
+        batches = dataset.to_batches(batch_size=PARQUET_BATCH_ROWS, batch_readahead=2, fragment_readahead=1)
+        for batch in batches:
             if batch.num_rows == 0:
                 continue
             arrays = [
