@@ -55,8 +55,8 @@
                     as timestamp
                 )
             end
-        -- offset 0 keeps the planner from pulling the subquery up, which would copy the
-        -- regexp_match call into every reference to a capture (20 times slower)
+        {#- offset 0 keeps the planner from pulling the subquery up, which would copy the
+            regexp_match call into every reference to a capture (20 times slower) #}
         from (select regexp_match({{ column_name }}, '{{ pattern }}') as p offset 0) as iso_parts
     )
 {%- endmacro %}
