@@ -1,6 +1,6 @@
 {#-
     Median of a numeric expression as an aggregate.
-    Engines: duckdb (default; also Spark >= 3.4 has median). Postgres needs percentile_cont.
+    Engines: duckdb (default; also Spark >= 3.4 has median), postgres (macros/engines/postgres.sql).
 -#}
 {% macro median(expression) -%}
     {{ return(adapter.dispatch('median', 'customer_lifecycle')(expression)) }}

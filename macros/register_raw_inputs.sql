@@ -27,7 +27,10 @@
 {% endmacro %}
 
 
-{#- Engines: duckdb (default). It reads the files itself with read_csv / read_parquet. -#}
+{#-
+    Engines: duckdb (default), postgres (macros/engines/postgres.sql). DuckDB reads the files
+    itself with read_csv / read_parquet.
+-#}
 {% macro default__register_raw_input(raw_dir, source_node) %}
     {%- set folder = raw_dir | string | trim -%}
     {%- set folder = folder[:-1] if folder.endswith('/') and folder | length > 1 else folder -%}
@@ -156,8 +159,9 @@
         {%- do adapter.drop_relation(existing) -%}
     {%- endif -%}
     {{ log("raw input: " ~ view ~ " reads " ~ described_as, info=true) }}
+    {#- without the database: Postgres does not accept it in create schema -#}
     {{ return([
-        "create schema if not exists " ~ view.without_identifier(),
+        "create schema if not exists " ~ view.without_identifier().include(database=false),
         "create or replace view " ~ view ~ " as select " ~ (select_list | join(', ')) ~ " from " ~ reader,
     ]) }}
 {% endmacro %}

@@ -148,10 +148,13 @@ running as (
             order by change_month asc
             rows between unbounded preceding and current row
         ) as valid_order_count,
-        sum(revenue_delta) over (
-            partition by person_id
-            order by change_month asc
-            rows between unbounded preceding and current row
+        -- the type DuckDB's sum gives; Postgres' sum of a decimal drops the declared scale
+        cast(
+            sum(revenue_delta) over (
+                partition by person_id
+                order by change_month asc
+                rows between unbounded preceding and current row
+            ) as decimal(38, 2)
         ) as lifetime_revenue,
         sum(backed_out_orders_delta) over (
             partition by person_id
