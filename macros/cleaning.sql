@@ -9,7 +9,7 @@
     Parses an ISO 8601 text timestamp to a UTC timestamp without time zone; null when it cannot
     be parsed. An offset is converted to UTC; no offset means UTC (the profile sets the session
     time zone to UTC, which is what the cast applies to such values).
-    Engines: duckdb (default). Spark and Postgres get their own implementation when added.
+    Engines: duckdb (default), spark (engines/spark.sql).
 -#}
 {% macro to_utc_timestamp(column_name) -%}
     {{ return(adapter.dispatch('to_utc_timestamp', 'customer_lifecycle')(column_name)) }}
@@ -23,7 +23,7 @@
 {#-
     Parses a text amount to decimal(18, 2); null when it is not a number (the sign is kept, so
     that staging can quarantine negative amounts). dbt.safe_cast is a plain cast on DuckDB.
-    Engines: duckdb (default).
+    Engines: duckdb and spark (default: try_cast is the same on both).
 -#}
 {% macro to_amount(column_name) -%}
     {{ return(adapter.dispatch('to_amount', 'customer_lifecycle')(column_name)) }}
