@@ -58,10 +58,11 @@
     {%- endfor -%}
 
     {%- if found | length == 0 -%}
+        {#- Spark's file sources skip a file of 0 bytes, the listing too: the message says so. -#}
         {{ exceptions.raise_compiler_error(
             "raw input error: no " ~ table_name ~ " file in " ~ folder ~ " (expected "
             ~ table_name ~ ".csv, " ~ table_name ~ ".parquet or a folder " ~ table_name
-            ~ "/ of .parquet files)"
+            ~ "/ of .parquet files; an empty file is not seen)"
         ) }}
     {%- elif found | length > 1 -%}
         {{ exceptions.raise_compiler_error(
