@@ -169,3 +169,45 @@
 {% macro spark__string_literal(value) -%}
     {{- "'" ~ (value | string | replace('\\', '\\\\') | replace("'", "\\'")) ~ "'" -}}
 {%- endmacro %}
+
+
+{#-
+    dbt-spark's seed loader with `method: session` writes every value through Python's % into
+    the SQL as '<value>': a null becomes the text 'None' and a quote breaks the statement. The
+    values are written as SQL literals here instead (overrides dbt-spark's macro).
+-#}
+{% macro spark__load_csv_rows(model, agate_table) %}
+    {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set statements = [] -%}
+    {%- for chunk in agate_table.rows | batch(get_batch_size()) -%}
+        {%- set rows = [] -%}
+        {%- for row in chunk -%}
+            {%- set values = [] -%}
+            {%- for col_name in agate_table.column_names -%}
+                {%- set type = column_override.get(col_name, adapter.convert_type(agate_table, loop.index0)) -%}
+                {%- do values.append("cast(" ~ spark__seed_literal(row[loop.index0]) ~ " as " ~ type ~ ")") -%}
+            {%- endfor -%}
+            {%- do rows.append("(" ~ (values | join(", ")) ~ ")") -%}
+        {%- endfor -%}
+        {%- set sql = "insert into " ~ this.render() ~ " values\n" ~ (rows | join(",\n")) -%}
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {%- if loop.first -%}
+            {%- do statements.append(sql) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(statements[0] if statements else '') }}
+{% endmacro %}
+
+{% macro spark__seed_literal(value) -%}
+    {%- if value is none -%}
+        null
+    {%- elif value is boolean -%}
+        {{ 'true' if value else 'false' }}
+    {%- elif value is number -%}
+        {{ value }}
+    {%- elif value.strftime is defined -%}
+        {{ spark__string_literal(value.isoformat(sep=' ') if value.hour is defined else value.isoformat()) }}
+    {%- else -%}
+        {{ spark__string_literal(value) }}
+    {%- endif -%}
+{%- endmacro %}
