@@ -211,3 +211,13 @@
         {{ spark__string_literal(value) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    amount_per (macros/amounts.sql): Spark divides decimals exactly, and its cast of a double to
+    a decimal rounds the double's shortest text (9.255), not its binary value (9.2549999...).
+    Rounding the double by hand (amounts are >= 0) gives DuckDB's result.
+-#}
+{% macro spark__amount_per(amount, count) -%}
+    cast(floor(cast({{ amount }} as double) / {{ count }} * 100 + 0.5) / 100 as decimal(18, 2))
+{%- endmacro %}

@@ -77,9 +77,8 @@ final as (
             as {{ type_double() }}
         ) as retention_rate,
         cast(coalesce(monthly_activity.revenue, 0) as decimal(18, 2)) as revenue,
-        cast(
-            coalesce(monthly_activity.revenue, 0) / cohort_months.cohort_persons as decimal(18, 2)
-        ) as revenue_per_cohort_person
+        {{ amount_per('coalesce(monthly_activity.revenue, 0)', 'cohort_months.cohort_persons') }}
+            as revenue_per_cohort_person
     from cohort_months
     left join monthly_activity
         on

@@ -40,7 +40,7 @@ final as (
         ) as share_of_persons,
         cast(coalesce(per_type.valid_orders, 0) as {{ dbt.type_bigint() }}) as valid_orders,
         cast(coalesce(per_type.revenue, 0) as decimal(18, 2)) as revenue,
-        cast(per_type.revenue / per_type.persons as decimal(18, 2)) as avg_revenue_per_person
+        {{ amount_per('per_type.revenue', 'per_type.persons') }} as avg_revenue_per_person
     from customer_types
     cross join totals
     left join per_type
