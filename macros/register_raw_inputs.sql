@@ -27,7 +27,7 @@
 {% endmacro %}
 
 
-{#- Engines: duckdb (default). It reads the files itself with read_csv / read_parquet. -#}
+{#- Engines: duckdb (default; it reads the files itself with read_csv / read_parquet), spark (engines/spark.sql). -#}
 {% macro default__register_raw_input(raw_dir, source_node) %}
     {%- set folder = raw_dir | string | trim -%}
     {%- set folder = folder[:-1] if folder.endswith('/') and folder | length > 1 else folder -%}

@@ -41,7 +41,6 @@
 
     {%- set listed = spark__raw_input_files(folder, table_name) -%}
     {%- set found = [] -%}
-    {%- set sizes = [] -%}
     {%- for layout in layouts -%}
         {%- set relative_path = layout.path[folder | length + 1:] -%}
         {%- set matches = [] -%}
@@ -53,7 +52,6 @@
         {%- endfor -%}
         {%- if matches -%}
             {%- do found.append(layout) -%}
-            {%- do sizes.append(matches | sum(attribute='length')) -%}
         {%- endif -%}
     {%- endfor -%}
 
@@ -73,9 +71,6 @@
 
     {%- set layout = found[0] -%}
     {%- set empty_error = "raw input error: " ~ layout.path ~ " is empty (expected a header row)" -%}
-    {%- if layout.format == 'csv' and sizes[0] == 0 -%}
-        {{ exceptions.raise_compiler_error(empty_error) }}
-    {%- endif -%}
 
     {%- set file_table = api.Relation.create(
         database=source_node.database, schema=source_node.schema,
@@ -110,7 +105,8 @@
     {%- set file_columns = {} -%}
     {%- set describe = namespace(in_columns=true) -%}
     {%- for row in run_query("describe " ~ file_table) -%}
-        {#- describe lists the columns, then partition or detail sections after an empty line -#}
+        {#- describe lists the columns, then partition or detail sections after an empty line; a
+        file of blank lines has no column -#}
         {%- if row['col_name'] is none or row['col_name'] == '' or row['col_name'].startswith('#') -%}
             {%- set describe.in_columns = false -%}
         {%- endif -%}
