@@ -9,7 +9,7 @@
     Parses an ISO 8601 text timestamp to a UTC timestamp without time zone; null when it cannot
     be parsed. An offset is converted to UTC; no offset means UTC (the profile sets the session
     time zone to UTC, which is what the cast applies to such values).
-    Engines: duckdb (default), postgres (macros/engines/postgres.sql).
+    Engines: duckdb (default), postgres and spark (macros/engines/).
 -#}
 {% macro to_utc_timestamp(column_name) -%}
     {{ return(adapter.dispatch('to_utc_timestamp', 'customer_lifecycle')(column_name)) }}
@@ -23,7 +23,8 @@
 {#-
     Parses a text amount to decimal(18, 2); null when it is not a number (the sign is kept, so
     that staging can quarantine negative amounts). dbt.safe_cast is a plain cast on DuckDB.
-    Engines: duckdb (default), postgres (macros/engines/postgres.sql).
+    Engines: duckdb and spark (default: try_cast is the same on both), postgres
+    (macros/engines/postgres.sql).
 -#}
 {% macro to_amount(column_name) -%}
     {{ return(adapter.dispatch('to_amount', 'customer_lifecycle')(column_name)) }}

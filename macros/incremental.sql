@@ -61,3 +61,19 @@
     {%- endif -%}
     {{ return(is_incremental()) }}
 {%- endmacro %}
+
+
+{#-
+    The materialization of the incremental models. Their strategy is delete+insert, which the
+    engine must support. On Spark (Parquet tables) dbt-spark has no delete+insert, and merge
+    needs Delta or Iceberg: there they are plain tables, rebuilt in full on every run (the
+    models' is_incremental() is then always false, so every run reads all of raw).
+    Engines: duckdb (default), spark.
+-#}
+{% macro incremental_materialization() -%}
+    {{ return(adapter.dispatch('incremental_materialization', 'customer_lifecycle')()) }}
+{%- endmacro %}
+
+{% macro default__incremental_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}

@@ -28,7 +28,7 @@
 
 
 {#-
-    Engines: duckdb (default), postgres (macros/engines/postgres.sql). DuckDB reads the files
+    Engines: duckdb (default), postgres and spark (macros/engines/). DuckDB reads the files
     itself with read_csv / read_parquet.
 -#}
 {% macro default__register_raw_input(raw_dir, source_node) %}

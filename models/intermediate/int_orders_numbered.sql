@@ -3,7 +3,7 @@
 -- Incremental: every kept order of each person with an order version recomputed in this run
 -- (a new order or a refund renumbers the person's purchases).
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='fail',

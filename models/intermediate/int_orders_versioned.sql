@@ -3,7 +3,7 @@
 -- Incremental: every version of an order_id that staging loaded in this run is recomputed;
 -- rows without an order_id share the key '' (all of them are recomputed together).
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='order_key',
     on_schema_change='fail',

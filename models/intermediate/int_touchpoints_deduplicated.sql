@@ -3,7 +3,7 @@
 -- Incremental: every row of a touchpoint_id that staging loaded in this run is recomputed; rows
 -- without a touchpoint_id share the key '' (all of them are recomputed together).
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='touchpoint_key',
     on_schema_change='fail',

@@ -4,7 +4,7 @@
 -- that this run saw together with a customer_id (its identification may have changed: earlier
 -- anonymous touchpoints move to the customer).
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='touchpoint_id',
     on_schema_change='fail',

@@ -1,6 +1,6 @@
 -- Incremental: the orders int_orders_numbered (re)computed in this run.
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='fail',

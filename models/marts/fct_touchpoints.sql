@@ -1,6 +1,6 @@
 -- Incremental: the touchpoints int_touchpoints_stitched (re)computed in this run.
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='touchpoint_id',
     on_schema_change='fail',

@@ -1,6 +1,6 @@
 -- Incremental (macros/incremental.sql): a run replaces the window days it re-reads from raw.
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='window_day',
     on_schema_change='fail',
