@@ -141,6 +141,9 @@
     {%- set listed = run_query(
         "select path, length from " ~ listing ~ " where path rlike " ~ spark__string_literal(name_pattern)
     ) -%}
+    {#- a temporary view lives as long as the session, and dbt's catalog (docs generate in the
+        same process) cannot describe one: drop it once read -#}
+    {%- do run_query("drop view if exists " ~ listing) -%}
     {#- Spark gives absolute URIs (file:/...); the path relative to the folder decides the layout
         (a file deeper in the folder is no layout). A relative folder is matched by its end. -#}
     {%- set plain_folder = folder[5:] if folder.startswith('file:') else folder -%}
