@@ -32,14 +32,9 @@
     itself with read_csv / read_parquet.
 -#}
 {% macro default__register_raw_input(raw_dir, source_node) %}
-    {%- set folder = raw_dir | string | trim -%}
-    {%- set folder = folder[:-1] if folder.endswith('/') and folder | length > 1 else folder -%}
+    {%- set folder = raw_input_folder(raw_dir) -%}
     {%- set table_name = source_node.name -%}
-    {%- set layouts = [
-        {'path': folder ~ '/' ~ table_name ~ '.csv', 'format': 'csv'},
-        {'path': folder ~ '/' ~ table_name ~ '.parquet', 'format': 'parquet'},
-        {'path': folder ~ '/' ~ table_name ~ '/*.parquet', 'format': 'parquet'},
-    ] -%}
+    {%- set layouts = raw_input_layouts(folder, table_name) -%}
 
     {%- set probes = [] -%}
     {%- for layout in layouts -%}
@@ -53,20 +48,7 @@
         {%- do found.append(layouts[row['layout_index'] - 1]) -%}
     {%- endfor -%}
 
-    {%- if found | length == 0 -%}
-        {{ exceptions.raise_compiler_error(
-            "raw input error: no " ~ table_name ~ " file in " ~ folder ~ " (expected "
-            ~ table_name ~ ".csv, " ~ table_name ~ ".parquet or a folder " ~ table_name
-            ~ "/ of .parquet files)"
-        ) }}
-    {%- elif found | length > 1 -%}
-        {{ exceptions.raise_compiler_error(
-            "raw input error: " ~ table_name ~ " is given twice in " ~ folder ~ " ("
-            ~ (found | map(attribute='path') | join(' and ')) ~ "); keep one"
-        ) }}
-    {%- endif -%}
-
-    {%- set layout = found[0] -%}
+    {%- set layout = the_raw_input_layout(found, folder, table_name) -%}
     {%- if layout.format == 'csv' -%}
         {%- set file_columns = csv_header_columns(layout.path) -%}
         {%- set column_types = [] -%}
@@ -165,3 +147,41 @@
         "create or replace view " ~ view ~ " as select " ~ (select_list | join(', ')) ~ " from " ~ reader,
     ]) }}
 {% endmacro %}
+
+
+{#- The folder of the var raw_dir, without a trailing slash. -#}
+{% macro raw_input_folder(raw_dir) -%}
+    {%- set folder = raw_dir | string | trim -%}
+    {{ return(folder[:-1] if folder.endswith('/') and folder | length > 1 else folder) }}
+{%- endmacro %}
+
+
+{#- The layouts a raw table may have in the folder (SPEC §2), in the order they are reported. -#}
+{% macro raw_input_layouts(folder, table_name) -%}
+    {{ return([
+        {'path': folder ~ '/' ~ table_name ~ '.csv', 'format': 'csv'},
+        {'path': folder ~ '/' ~ table_name ~ '.parquet', 'format': 'parquet'},
+        {'path': folder ~ '/' ~ table_name ~ '/*.parquet', 'format': 'parquet'},
+    ]) }}
+{%- endmacro %}
+
+
+{#-
+    The one layout found among raw_input_layouts; stops the run with one line when there is none
+    (`note` adds what the engine cannot see) or more than one.
+-#}
+{% macro the_raw_input_layout(found, folder, table_name, note='') -%}
+    {%- if found | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "raw input error: no " ~ table_name ~ " file in " ~ folder ~ " (expected "
+            ~ table_name ~ ".csv, " ~ table_name ~ ".parquet or a folder " ~ table_name
+            ~ "/ of .parquet files" ~ note ~ ")"
+        ) }}
+    {%- elif found | length > 1 -%}
+        {{ exceptions.raise_compiler_error(
+            "raw input error: " ~ table_name ~ " is given twice in " ~ folder ~ " ("
+            ~ (found | map(attribute='path') | join(' and ')) ~ "); keep one"
+        ) }}
+    {%- endif -%}
+    {{ return(found[0]) }}
+{%- endmacro %}

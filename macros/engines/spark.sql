@@ -30,14 +30,9 @@
     the `raw` source view selects the declared columns from it.
 -#}
 {% macro spark__register_raw_input(raw_dir, source_node) %}
-    {%- set folder = raw_dir | string | trim -%}
-    {%- set folder = folder[:-1] if folder.endswith('/') and folder | length > 1 else folder -%}
+    {%- set folder = raw_input_folder(raw_dir) -%}
     {%- set table_name = source_node.name -%}
-    {%- set layouts = [
-        {'path': folder ~ '/' ~ table_name ~ '.csv', 'format': 'csv'},
-        {'path': folder ~ '/' ~ table_name ~ '.parquet', 'format': 'parquet'},
-        {'path': folder ~ '/' ~ table_name ~ '/*.parquet', 'format': 'parquet'},
-    ] -%}
+    {%- set layouts = raw_input_layouts(folder, table_name) -%}
 
     {%- set listed = spark__raw_input_files(folder, table_name) -%}
     {%- set found = [] -%}
@@ -55,21 +50,8 @@
         {%- endif -%}
     {%- endfor -%}
 
-    {%- if found | length == 0 -%}
-        {#- Spark's file sources skip a file of 0 bytes, the listing too: the message says so. -#}
-        {{ exceptions.raise_compiler_error(
-            "raw input error: no " ~ table_name ~ " file in " ~ folder ~ " (expected "
-            ~ table_name ~ ".csv, " ~ table_name ~ ".parquet or a folder " ~ table_name
-            ~ "/ of .parquet files; an empty file is not seen)"
-        ) }}
-    {%- elif found | length > 1 -%}
-        {{ exceptions.raise_compiler_error(
-            "raw input error: " ~ table_name ~ " is given twice in " ~ folder ~ " ("
-            ~ (found | map(attribute='path') | join(' and ')) ~ "); keep one"
-        ) }}
-    {%- endif -%}
-
-    {%- set layout = found[0] -%}
+    {#- Spark's file sources skip a file of 0 bytes, the listing too: the message says so. -#}
+    {%- set layout = the_raw_input_layout(found, folder, table_name, '; an empty file is not seen') -%}
     {%- set empty_error = "raw input error: " ~ layout.path ~ " is empty (expected a header row)" -%}
 
     {%- set file_table = api.Relation.create(
