@@ -80,7 +80,7 @@ def parse_args(description: str, argv: Sequence[str] | None, out_help: str) -> B
                         help="folder with orders and touchpoints (.csv, .parquet or a folder of parts)")
     parser.add_argument("--out", type=Path, required=True, help=out_help)
     parser.add_argument("--as-of", type=dt.date.fromisoformat,
-                        help="UTC date the marts describe (default: the latest date in the data)")
+                        help="UTC date the marts describe (default: the latest date among kept rows)")
     parser.add_argument("--vars", nargs="+", default=[], metavar="KEY=VALUE",
                         help=f"rule vars as in dbt ({', '.join(RULE_VARS)}); default: dbt_project.yml")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")

@@ -48,9 +48,11 @@
 
 
 {#-
-    is_incremental() for the models whose rows depend on as_of (dispositions). With the default
-    as_of (the latest date in the data) no row is ever later than as_of, so earlier results stay
-    valid; an explicit as_of can move the past and needs a full rebuild.
+    is_incremental() for the models whose rows depend on as_of (dispositions). The default as_of
+    is the latest date among kept rows, so a kept row is never later than it: only collapsed
+    rows (a later duplicate, a superseded version) can fall after it, and the dispositions
+    models recompute the keys of those that cross it. An explicit as_of can move kept rows and
+    the past: it needs a full rebuild.
 -#}
 {% macro as_of_is_incremental() -%}
     {%- if is_incremental() and var('as_of', none) is not none -%}

@@ -154,7 +154,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--as-of",
         type=_iso_date,
-        help="UTC date (YYYY-MM-DD) the marts describe; default: the latest date in the data",
+        help="UTC date (YYYY-MM-DD) the marts describe; default: the latest date among kept rows",
     )
     parser.add_argument(
         "--target",

@@ -89,16 +89,23 @@ select
     end as quarantine_reason
 from cleaned;
 
--- SPEC §5: the var, or the latest UTC date of a usable row (decisions #8: updated_at counts).
+-- SPEC §5: the var, or the latest UTC date among kept rows (decisions #8): an order's latest
+-- written version (both its dates), a touchpoint_id's earliest row.
 create or replace temp table as_of as
 select coalesce(
     cast(getvariable('as_of') as date),
     (
         select max(d) from (
             select max(greatest(cast(ordered_at as date), cast(updated_at as date))) as d
-            from orders_parsed where quarantine_reason is null
+            from orders_parsed as o
+            where quarantine_reason is null
+                and updated_at = (select max(v.updated_at) from orders_parsed as v
+                                  where v.order_id = o.order_id and v.quarantine_reason is null)
             union all
-            select max(cast(occurred_at as date)) from touchpoints_parsed where quarantine_reason is null
+            select max(first_at) from (
+                select min(cast(occurred_at as date)) as first_at
+                from touchpoints_parsed where quarantine_reason is null group by touchpoint_id
+            )
         )
     )
 ) as as_of_date;

@@ -117,10 +117,13 @@ def stage_touchpoints(raw: pd.DataFrame, event_stages: dict[str, str]) -> pd.Dat
 
 
 def default_as_of(orders: pd.DataFrame, touchpoints: pd.DataFrame) -> pd.Timestamp:
+    """The latest UTC date among kept rows (decisions #8): an order's latest written version
+    (both its dates), a touchpoint_id's earliest row."""
     usable_orders = orders[orders["quarantine_reason"].isna()]
+    latest_written = usable_orders["updated_at"] == usable_orders.groupby("order_id")["updated_at"].transform("max")
     usable_touchpoints = touchpoints[touchpoints["quarantine_reason"].isna()]
-    candidates = [usable_orders["ordered_at"].max(), usable_orders["updated_at"].max(),
-                  usable_touchpoints["occurred_at"].max()]
+    candidates = [usable_orders.loc[latest_written, ["ordered_at", "updated_at"]].max().max(),
+                  usable_touchpoints.groupby("touchpoint_id")["occurred_at"].min().max()]
     return max(c for c in candidates if pd.notna(c)).floor("D")
 
 

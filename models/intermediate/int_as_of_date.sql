@@ -1,9 +1,11 @@
 -- The single as-of date every model describes the world at (SPEC §5): the var `as_of` when
--- given, otherwise the latest UTC date of any timestamp on a usable raw row (decisions #8).
+-- given, otherwise the latest UTC date among kept orders and touchpoints (decisions #8): a
+-- superseded order version or a re-sent touchpoint does not move it.
 with
 
 orders as (
     select
+        order_id,
         ordered_at,
         updated_at
     from {{ ref('stg_raw__orders') }}
@@ -11,17 +13,37 @@ orders as (
 ),
 
 touchpoints as (
-    select occurred_at
+    select
+        touchpoint_id,
+        occurred_at
     from {{ ref('stg_raw__touchpoints') }}
     where not is_quarantined
 ),
 
+order_versions as (
+    select
+        ordered_at,
+        updated_at,
+        max(updated_at) over (partition by order_id) as latest_updated_at
+    from orders
+),
+
+kept_touchpoints as (
+    -- a touchpoint sent again is a duplicate: the kept row is its earliest (decisions #11)
+    select min(occurred_at) as occurred_at
+    from touchpoints
+    group by touchpoint_id
+),
+
 latest_dates as (
-    select max(cast(ordered_at as date)) as latest_date from orders
+    -- with no as_of yet, the kept version of an order is its latest written one (SPEC §3; on a
+    -- tie the later ordered_at is kept, which is the latest date of the tied versions)
+    select max(greatest(cast(ordered_at as date), cast(updated_at as date))) as latest_date
+    from order_versions
+    where updated_at = latest_updated_at
     union all
-    select max(cast(updated_at as date)) as latest_date from orders
-    union all
-    select max(cast(occurred_at as date)) as latest_date from touchpoints
+    select max(cast(occurred_at as date)) as latest_date
+    from kept_touchpoints
 ),
 
 final as (

@@ -1,7 +1,8 @@
 -- Every raw order row with its disposition (SPEC §3): quarantined, after_as_of, kept (the
 -- latest version of the order as of as_of) or collapsed (a superseded version or duplicate).
--- Incremental: every version of an order_id that staging loaded in this run is recomputed;
--- rows without an order_id share the key '' (all of them are recomputed together).
+-- Incremental: every version of an order_id that staging loaded in this run, or with a version
+-- that as_of has moved past, is recomputed; rows without an order_id share the key '' (all of
+-- them are recomputed together).
 {{ config(
     materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
@@ -27,6 +28,28 @@ staged as (
     from {{ ref('stg_raw__orders') }}
 ),
 
+as_of as (
+    select as_of_date
+    from {{ ref('int_as_of_date') }}
+),
+
+{% if as_of_is_incremental() -%}
+    keys_crossing_as_of as (
+        -- versions stored on the other side of as_of than they fall now: a superseded version
+        -- dated after the previous as_of, which later data has reached (decisions #46)
+        select previous.order_key
+        from {{ this }} as previous
+        cross join as_of
+        where
+            previous.row_disposition <> 'quarantined'
+            and (previous.row_disposition = 'after_as_of')
+            <> (
+                greatest(cast(previous.ordered_at as date), cast(previous.updated_at as date))
+                > as_of.as_of_date
+            )
+    ),
+{%- endif %}
+
 orders as (
     select *
     from staged
@@ -35,13 +58,11 @@ orders as (
             select changed.order_key
             from staged as changed
             where changed.loaded_at = {{ run_loaded_at() }}
+            union all
+            select keys_crossing_as_of.order_key
+            from keys_crossing_as_of
         )
     {%- endif %}
-),
-
-as_of as (
-    select as_of_date
-    from {{ ref('int_as_of_date') }}
 ),
 
 dated as (

@@ -1,7 +1,8 @@
 -- Every raw touchpoint row with its disposition (SPEC §3): quarantined, after_as_of, kept (the
 -- earliest row of its touchpoint_id) or collapsed (a duplicate).
--- Incremental: every row of a touchpoint_id that staging loaded in this run is recomputed; rows
--- without a touchpoint_id share the key '' (all of them are recomputed together).
+-- Incremental: every row of a touchpoint_id that staging loaded in this run, or with a row that
+-- as_of has moved past, is recomputed; rows without a touchpoint_id share the key '' (all of
+-- them are recomputed together).
 {{ config(
     materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
@@ -26,6 +27,25 @@ staged as (
     from {{ ref('stg_raw__touchpoints') }}
 ),
 
+as_of as (
+    select as_of_date
+    from {{ ref('int_as_of_date') }}
+),
+
+{% if as_of_is_incremental() -%}
+    keys_crossing_as_of as (
+        -- rows stored on the other side of as_of than they fall now: a duplicate sent after the
+        -- previous as_of, which later data has reached (decisions #46)
+        select previous.touchpoint_key
+        from {{ this }} as previous
+        cross join as_of
+        where
+            previous.row_disposition <> 'quarantined'
+            and (previous.row_disposition = 'after_as_of')
+            <> (cast(previous.occurred_at as date) > as_of.as_of_date)
+    ),
+{%- endif %}
+
 touchpoints as (
     select *
     from staged
@@ -34,13 +54,11 @@ touchpoints as (
             select changed.touchpoint_key
             from staged as changed
             where changed.loaded_at = {{ run_loaded_at() }}
+            union all
+            select keys_crossing_as_of.touchpoint_key
+            from keys_crossing_as_of
         )
     {%- endif %}
-),
-
-as_of as (
-    select as_of_date
-    from {{ ref('int_as_of_date') }}
 ),
 
 dated as (

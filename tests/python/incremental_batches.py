@@ -4,6 +4,7 @@ incremental processing planted in the batches (used by test_incremental.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -17,11 +18,13 @@ class Planted:
     identified_anonymous_id: str
     identifying_customer_id: str
     late_touchpoints: int
+    resent_touchpoint_id: str
 
 
 def split(generated: Path, batches_dir: Path) -> Planted:
-    """initial/ = rows up to T1; batch1/ = (T1, T2] plus late rows dated just before T1 and a
-    new identification of an old anonymous_id; batch2/ = after T2 plus a refund of an old order."""
+    """initial/ = rows up to T1; batch1/ = (T1, T2] plus late rows dated just before T1, a
+    new identification of an old anonymous_id and an old touchpoint sent again a day after T2;
+    batch2/ = after T2 plus a refund of an old order."""
     with duckdb.connect() as con:
         con.execute("set timezone = 'UTC'")
         con.execute(f"""
@@ -89,6 +92,26 @@ def split(generated: Path, batches_dir: Path) -> Planted:
             from orders where order_id = '{order_id}' and lower(trim(status)) = 'completed'
             limit 1
         """)
+        # a touchpoint of the initial load sent again in batch 1, dated a day after batch 1's
+        # latest day: after that run's as_of, then collapsed once batch 2 moves as_of past it
+        resent_id = con.execute("""
+            select touchpoint_id from touchpoints
+            where batch = 0 and touchpoint_id is not null
+            group by touchpoint_id
+            having count(*) = 1 and count(t) = 1
+                and count(anonymous_id) + count(customer_id) > 0
+            order by touchpoint_id limit 1
+        """).fetchone()[0]
+        latest = con.execute("select max(t) from touchpoints").fetchone()[0]
+        assert latest.date() > (t2 + timedelta(days=2)).date(), "batch 2 must span more than two days"
+        con.execute(f"""
+            insert into touchpoints (touchpoint_id, anonymous_id, customer_id, occurred_at, channel,
+                event_type, campaign, batch)
+            select touchpoint_id, anonymous_id, customer_id,
+                strftime('{t2}'::timestamp + interval 1 day, '%Y-%m-%d %H:%M:%S'), channel,
+                event_type, campaign, 1
+            from touchpoints where touchpoint_id = '{resent_id}' limit 1
+        """)
         for batch, name in ((0, "initial"), (1, "batch1"), (2, "batch2")):
             for table, columns in (
                 ("orders", "order_id, customer_id, ordered_at, updated_at, status, amount, coupon_code"),
@@ -99,4 +122,4 @@ def split(generated: Path, batches_dir: Path) -> Planted:
                 folder.mkdir(parents=True, exist_ok=True)
                 con.execute(f"copy (select {columns} from {table} where batch = {batch}) "
                             f"to '{folder / name}.parquet' (format parquet)")
-    return Planted(order_id, anonymous_id, customer_id, late)
+    return Planted(order_id, anonymous_id, customer_id, late, resent_id)

@@ -3,10 +3,11 @@
 Generated data is split into an initial load and two later batches (incremental_batches.py):
 batch 1 brings new touchpoints and orders, late touchpoints dated before the latest day already
 loaded (within the lookback), and the first identification of an anonymous_id whose touchpoints
-were loaded two months earlier; batch 2 brings newer rows and the refund of an order completed
-three months earlier. The pipeline runs once per batch on the same warehouse; then a new
-warehouse is built in full from the same raw folder, and every mart and the reconciliation must be
-equal cell by cell.
+were loaded two months earlier, and a touchpoint of the initial load sent again a day after the
+batch's latest day (after that run's as_of); batch 2 brings newer rows, which move as_of past the
+re-sent row, and the refund of an order completed three months earlier. The pipeline runs once
+per batch on the same warehouse; then a new warehouse is built in full from the same raw folder,
+and every mart and the reconciliation must be equal cell by cell.
 """
 
 from __future__ import annotations
@@ -87,6 +88,12 @@ def test_planted_cases_reached_the_marts(runs):
             "select count(*) from marts.fct_touchpoints where anonymous_id = ? and customer_id is null",
             [planted.identified_anonymous_id],
         ).fetchone()[0]
+        resent = con.execute(
+            "select row_disposition from intermediate.int_touchpoints_deduplicated"
+            " where touchpoint_id = ? order by occurred_at",
+            [planted.resent_touchpoint_id],
+        ).fetchall()
+    assert resent == [("kept",), ("collapsed",)]
     assert (status, valid, number) == ("refunded", False, None)
     assert persons == [(planted.identifying_customer_id,)]
     assert anonymous_person == 0
