@@ -1,6 +1,13 @@
-{#- Text cleaning shared by the staging models (SPEC §3): trimmed, empty is null. -#}
+{#-
+    Text cleaning shared by the staging models (SPEC §3): trimmed, empty is null. Trimming takes
+    every ASCII whitespace character, not only spaces (plain trim() on DuckDB and Postgres): a
+    status exported as "<tab>paid" is paid, not an unknown status. The standard
+    trim(both ... from ...) reads the same on DuckDB, Postgres and Spark.
+-#}
 {% macro clean_text(column_name, lower=false) -%}
-    {%- set trimmed = "nullif(trim(cast(" ~ column_name ~ " as " ~ dbt.type_string() ~ ")), '')" -%}
+    {%- set whitespace = "chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)" -%}
+    {%- set trimmed = "nullif(trim(both " ~ whitespace ~ " from cast(" ~ column_name ~ " as "
+        ~ dbt.type_string() ~ ")), '')" -%}
     {%- if lower -%}lower({{ trimmed }}){%- else -%}{{ trimmed }}{%- endif -%}
 {%- endmacro %}
 

@@ -14,6 +14,10 @@ set timezone = 'UTC';
 create schema if not exists marts;
 create schema if not exists audit;
 
+-- SPEC §3 trimming: every ASCII whitespace character at either end (decisions #3)
+create or replace temp macro trim_whitespace(s) as
+    trim(s, chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13));
+
 create or replace temp table stage_ranks as
 select * from (
     values
@@ -26,14 +30,14 @@ create or replace temp table orders_parsed as
 with cleaned as (
     select
         *,
-        nullif(trim(order_id), '') as c_order_id,
-        nullif(trim(customer_id), '') as c_customer_id,
-        timezone('UTC', try_cast(nullif(trim(ordered_at), '') as timestamptz)) as c_ordered_at,
-        nullif(trim(updated_at), '') as updated_text,
-        timezone('UTC', try_cast(nullif(trim(updated_at), '') as timestamptz)) as c_updated_at,
-        lower(nullif(trim(status), '')) as c_status,
-        try_cast(nullif(trim(amount), '') as decimal(18, 2)) as c_amount,
-        nullif(trim(coupon_code), '') as c_coupon_code
+        nullif(trim_whitespace(order_id), '') as c_order_id,
+        nullif(trim_whitespace(customer_id), '') as c_customer_id,
+        timezone('UTC', try_cast(nullif(trim_whitespace(ordered_at), '') as timestamptz)) as c_ordered_at,
+        nullif(trim_whitespace(updated_at), '') as updated_text,
+        timezone('UTC', try_cast(nullif(trim_whitespace(updated_at), '') as timestamptz)) as c_updated_at,
+        lower(nullif(trim_whitespace(status), '')) as c_status,
+        try_cast(nullif(trim_whitespace(amount), '') as decimal(18, 2)) as c_amount,
+        nullif(trim_whitespace(coupon_code), '') as c_coupon_code
     from raw_orders
 )
 select
@@ -65,10 +69,10 @@ create or replace temp table touchpoints_parsed as
 with cleaned as (
     select
         *,
-        nullif(trim(touchpoint_id), '') as c_touchpoint_id,
-        nullif(trim(anonymous_id), '') as c_anonymous_id,
-        nullif(trim(customer_id), '') as c_customer_id,
-        timezone('UTC', try_cast(nullif(trim(occurred_at), '') as timestamptz)) as c_occurred_at
+        nullif(trim_whitespace(touchpoint_id), '') as c_touchpoint_id,
+        nullif(trim_whitespace(anonymous_id), '') as c_anonymous_id,
+        nullif(trim_whitespace(customer_id), '') as c_customer_id,
+        timezone('UTC', try_cast(nullif(trim_whitespace(occurred_at), '') as timestamptz)) as c_occurred_at
     from raw_touchpoints
 )
 select
@@ -79,9 +83,9 @@ select
     c_anonymous_id as anonymous_id,
     c_customer_id as customer_id,
     c_occurred_at as occurred_at,
-    lower(nullif(trim(channel), '')) as channel,
-    lower(nullif(trim(event_type), '')) as event_type,
-    nullif(trim(campaign), '') as campaign,
+    lower(nullif(trim_whitespace(channel), '')) as channel,
+    lower(nullif(trim_whitespace(event_type), '')) as event_type,
+    nullif(trim_whitespace(campaign), '') as campaign,
     case
         when c_touchpoint_id is null then 'missing_id'
         when c_occurred_at is null then 'invalid_timestamp'

@@ -50,8 +50,11 @@ def read_raw(raw_dir: Path, table: str) -> pd.DataFrame:
     return frame[COLUMNS[table]].astype("str")
 
 
+ASCII_WHITESPACE = " \t\n\v\f\r"  # decisions #3: trimmed at either end, not Unicode spaces
+
+
 def clean(series: pd.Series, lower: bool = False) -> pd.Series:
-    text = series.str.strip()
+    text = series.str.strip(ASCII_WHITESPACE)
     text = text.mask(text == "")
     return text.str.lower() if lower else text
 
