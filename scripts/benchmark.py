@@ -5,9 +5,9 @@ For each size (touchpoints; orders are about a fifth of that), in one go:
   1. data           generate (or reuse) raw Parquet with scripts/generate_data.py, split by time
                     into the initial load (99 %) and a later batch (the newest 1 %)
   2. dbt full build run_pipeline.py on the initial load, into a new warehouse (seed, build with
-                    every data and unit test, summary)
+                    every data and unit test, GX validation, summary); its note splits the time
   3. dbt incremental the same warehouse after the new batch lands in the raw folder (+1 %)
-  4. GX validation  scripts/validate.py, when this build has it (otherwise skipped, with a reason)
+  4. GX validation  scripts/validate.py on the full build's warehouse
   5. DuckDB script  baselines/duckdb_sql on the initial load: the engine's near-limit
   6. pandas         baselines/pandas on the initial load (stopped when over --pandas-max-gib)
 With --verify the marts are also compared cell by cell: dbt vs both baselines on the initial
@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -61,6 +62,9 @@ class StepResult:
     rows: int | None = None
     peak_rss_mib: float | None = None
     note: str = ""
+    # a dbt step: the time of its `dbt build` alone (without the parse and seeds, the GX
+    # validation and the reports that run_pipeline.py adds)
+    build_seconds: float | None = None
 
     @property
     def rows_per_second(self) -> float | None:
@@ -263,15 +267,31 @@ def split_new_batch(generated: Path, folder: Path) -> dict[str, int]:
 
 # --- steps -----------------------------------------------------------------------------------
 
-def dbt_breakdown(target_path: Path) -> str:
-    """Model and test execution time of the last dbt build, from its run_results.json."""
+PIPELINE_STEP = re.compile(r"run_pipeline \[\d+/\d+\] (\w+): ok in ([\d.]+) s")
+DBT_NODE = re.compile(r" \d+ of \d+ (OK created|PASS|WARN|FAIL|ERROR) .* in ([\d.]+)s\]$")
+
+
+def pipeline_breakdown(step: StepResult, log_file: Path) -> None:
+    """Where a run_pipeline step's time went, from its own log: the pipeline's steps, with the
+    dbt build's models and tests apart and the GX validation that the pipeline also runs."""
     try:
-        results = json.loads((target_path / "run_results.json").read_text())["results"]
-    except (OSError, KeyError, ValueError):
-        return ""
-    models = sum(r["execution_time"] for r in results if r["unique_id"].startswith("model."))
-    tests = sum(r["execution_time"] for r in results if not r["unique_id"].startswith(("model.", "seed.")))
-    return f"models {models:.1f} s, tests {tests:.1f} s"
+        lines = log_file.read_text().splitlines()
+    except OSError:
+        return
+    steps = {name: float(seconds) for name, seconds in
+             (match.groups() for match in map(PIPELINE_STEP.search, lines) if match)}
+    models = tests = 0.0
+    for match in filter(None, map(DBT_NODE.search, lines)):
+        if match.group(1) == "OK created":
+            models += float(match.group(2))
+        else:
+            tests += float(match.group(2))
+    step.build_seconds = steps.get("build")
+    parts = [f"seed {steps['seed']:.1f} s" if "seed" in steps else "",
+             f"build {steps['build']:.1f} s (models {models:.1f} s, tests {tests:.1f} s)"
+             if "build" in steps else "",
+             f"GX validate {steps['validate']:.1f} s" if "validate" in steps else ""]
+    step.note = step.note or ", ".join(part for part in parts if part)
 
 
 def verify(dbt_warehouse: Path, baseline: Path, what: str) -> str:
@@ -303,15 +323,14 @@ def benchmark_size(touchpoints: int, args: argparse.Namespace) -> SizeResult:
     for landed in raw.glob("*/new-*.parquet"):
         landed.unlink()
     warehouse = folder / "warehouse.duckdb"
-    target = folder / "dbt-target"
-    dbt_env = {"DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(folder / "dbt-logs")}
+    dbt_env = {"DBT_LOG_PATH": str(folder / "dbt-logs")}
     pipeline = [PYTHON, str(PROJECT_DIR / "scripts" / "run_pipeline.py"), "--raw-dir", str(raw),
                 "--warehouse", str(warehouse)]
 
     for stale in (warehouse, folder / "warehouse.duckdb.wal"):
         stale.unlink(missing_ok=True)
     full = run_step("dbt full build", pipeline, initial_rows, dbt_env, log_file=folder / "dbt-full.log")
-    full.note = full.note or dbt_breakdown(target)
+    pipeline_breakdown(full, folder / "dbt-full.log")
     result.steps.append(full)
 
     sql_out = folder / "baseline_duckdb_sql.duckdb"
@@ -336,13 +355,8 @@ def benchmark_size(touchpoints: int, args: argparse.Namespace) -> SizeResult:
             if step and step.status == "ok":
                 result.checks.append(verify(warehouse, output, f"dbt full build vs {name}"))
 
-    if GX_SCRIPT.exists():
-        result.steps.append(run_step("GX validation", [PYTHON, str(GX_SCRIPT), "--warehouse", str(warehouse)],
-                                     initial_rows, log_file=folder / "gx.log"))
-    else:
-        print("GX validation: not available in this build (scripts/validate.py does not exist)")
-        result.steps.append(StepResult("GX validation", "skipped",
-                                       note="not available in this build (no scripts/validate.py)"))
+    result.steps.append(run_step("GX validation", [PYTHON, str(GX_SCRIPT), "--warehouse", str(warehouse)],
+                                 initial_rows, log_file=folder / "gx.log"))
 
     if "incremental" in args.skip or full.status != "ok":
         reason = "--skip incremental" if "incremental" in args.skip else "the full build failed"
@@ -356,7 +370,7 @@ def benchmark_size(touchpoints: int, args: argparse.Namespace) -> SizeResult:
         try:
             incremental = run_step("dbt incremental (+1 %)", pipeline, new_rows, dbt_env,
                                    log_file=folder / "dbt-incremental.log")
-            incremental.note = incremental.note or dbt_breakdown(target)
+            pipeline_breakdown(incremental, folder / "dbt-incremental.log")
             result.steps.append(incremental)
             if args.verify and incremental.status == "ok":
                 recomputed = folder / "baseline_duckdb_sql_with_new.duckdb"
@@ -390,6 +404,9 @@ def target_lines(size: SizeResult) -> list[str]:
 
     r = ratio(full, script)
     lines.append(f"dbt full build / DuckDB script: {_num(r, 'x')} (target <= 1.3x: {verdict(None if r is None else r <= 1.3)})")
+    if full and full.build_seconds and script and script.status == "ok" and script.seconds:
+        lines.append(f"dbt build step alone / DuckDB script: {full.build_seconds / script.seconds:.2f}x "
+                     "(without the parse and seeds, the GX validation and the reports)")
     r = ratio(pandas, full)
     pandas_note = "" if not pandas or pandas.status == "ok" else f" (pandas {pandas.status}: {pandas.note})"
     lines.append(f"pandas / dbt full build: {_num(r, 'x')} (target >= 5x: {verdict(None if r is None else r >= 5)}){pandas_note}")
@@ -457,7 +474,8 @@ def write_results(results_dir: Path, measured: list[SizeResult]) -> Path:
         "Written by `scripts/benchmark.py` (see the README); one section per size, replaced when the",
         "size is measured again. Wall times include process start-up; peak RSS is the whole process",
         "tree. dbt steps run `scripts/run_pipeline.py` (seed, build with every data and unit test,",
-        "summary) with the DuckDB settings of `profiles.yml`; the baselines use the same settings.",
+        "the Great Expectations validation, summary and reports) with the DuckDB settings of",
+        "`profiles.yml`; their note splits the time. The baselines use the same settings.",
         "",
     ]
     for raw in sizes:
