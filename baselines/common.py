@@ -61,14 +61,13 @@ ENV_VAR = re.compile(r"\{\{\s*env_var\('(\w+)'(?:,\s*'([^']*)')?\)\s*\}\}")
 
 def duckdb_settings() -> dict[str, str]:
     """The DuckDB settings of the dbt profile (threads, memory_limit, ...): the same engine setup.
-    `{{ env_var('NAME', 'default') }}` is resolved as dbt would; temp_directory is left to the
-    caller (it names the dbt warehouse)."""
+    `{{ env_var('NAME', 'default') }}` is resolved as dbt would. The spill folder (the profile's
+    config_options: it names the dbt warehouse) is left to the caller."""
     profile = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())
     settings = profile["customer_lifecycle"]["outputs"]["duckdb"].get("settings", {})
     return {
         key: ENV_VAR.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), str(value))
         for key, value in settings.items()
-        if key != "temp_directory"
     }
 
 
