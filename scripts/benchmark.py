@@ -83,6 +83,9 @@ class SizeResult:
     new_orders: int
     measured_at: str
     load_average: float = 0.0  # of the machine (1 min) when the size started: other work competes
+    # DuckDB's memory_limit for the dbt steps and the DuckDB script (profiles.yml, or
+    # LIFECYCLE_DUCKDB_MEMORY_LIMIT)
+    duckdb_memory_limit: str = ""
     steps: list[StepResult] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
 
@@ -306,6 +309,13 @@ def verify(dbt_warehouse: Path, baseline: Path, what: str) -> str:
     return f"{what}: equal in all {len(diffs)} tables"
 
 
+def duckdb_memory_limit() -> str:
+    sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+    from warehouse import profile_output
+
+    return str(profile_output("duckdb").get("settings", {}).get("memory_limit", "DuckDB's default"))
+
+
 def benchmark_size(touchpoints: int, args: argparse.Namespace) -> SizeResult:
     label = size_label(touchpoints)
     folder = args.data_dir.resolve() / label
@@ -313,7 +323,7 @@ def benchmark_size(touchpoints: int, args: argparse.Namespace) -> SizeResult:
     result = SizeResult(label, meta["persons"], meta["touchpoints"], meta["orders"],
                         meta["new_touchpoints"], meta["new_orders"],
                         dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                        os.getloadavg()[0])
+                        os.getloadavg()[0], duckdb_memory_limit())
     if generated:
         result.steps.append(generated)
     raw, new = folder / "raw", folder / "new"
@@ -432,7 +442,8 @@ def render_size(size: SizeResult) -> str:
         f"Initial load: {size.touchpoints:,} touchpoints and {size.orders:,} order rows "
         f"({size.persons:,} generated persons); new batch: {size.new_touchpoints:,} touchpoints and "
         f"{size.new_orders:,} order rows. Measured {size.measured_at}, machine load average "
-        f"{size.load_average:.1f} at the start (2 cores: above ~0.5 other work competed).",
+        f"{size.load_average:.1f} at the start (2 cores: above ~0.5 other work competed)."
+        + (f" DuckDB memory_limit {size.duckdb_memory_limit}." if size.duckdb_memory_limit else ""),
         "",
         "| step | status | wall time (s) | rows in | rows/s | peak RSS (MiB) | note |",
         "|---|---|---:|---:|---:|---:|---|",

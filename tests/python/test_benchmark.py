@@ -31,6 +31,7 @@ def test_benchmark_smoke(tmp_path: Path):
     size = stored["20k"]
     assert 19_000 < size["touchpoints"] < 21_000
     assert size["new_touchpoints"] > 0 and size["new_orders"] > 0
+    assert size["duckdb_memory_limit"] == "3GB"  # the profile's, recorded with the figures
     steps = {step["step"]: step for step in size["steps"]}
     assert list(steps) == STEPS
     for name, step in steps.items():
