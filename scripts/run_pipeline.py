@@ -315,8 +315,9 @@ def failure_reason(step: str, result: Any, raw_dir: str | None) -> str:
             detail,
             f" ({hint.group(0).strip()})" if hint else "",
         ])
-    if detail.startswith("Out of Memory Error"):
-        # DuckDB ran out of its memory_limit in an operator that could not spill further
+    if "Out of Memory Error" in message:
+        # DuckDB ran out of its memory_limit in an operator that could not spill further (the
+        # error can be under another one: a unit test's "check the data types")
         limit = engines.profile_output("duckdb").get("settings", {}).get("memory_limit")
         detail += (f" (DuckDB's memory_limit is {limit}: raise it with LIFECYCLE_DUCKDB_MEMORY_LIMIT,"
                    " README \"Generated data, baselines and the benchmark\")")
