@@ -15,6 +15,7 @@ import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 EVENT_STAGES_SEED = PROJECT_DIR / "seeds" / "reference" / "lifecycle_event_stages.csv"
+ORDER_STATUS_MAP_SEED = PROJECT_DIR / "seeds" / "reference" / "order_status_map.csv"
 RULE_VARS = ("lapsed_after_days", "regular_min_orders", "advocacy_window_days")
 MARTS = (
     "dim_customers", "customer_lifecycle_stages", "fct_orders", "fct_touchpoints",

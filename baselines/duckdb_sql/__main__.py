@@ -18,7 +18,7 @@ from typing import Sequence
 
 import duckdb
 
-from baselines.common import EVENT_STAGES_SEED, RawFile, duckdb_settings, find_raw_file, parse_args
+from baselines.common import EVENT_STAGES_SEED, ORDER_STATUS_MAP_SEED, RawFile, duckdb_settings, find_raw_file, parse_args
 
 SCRIPT = Path(__file__).resolve().parent / "lifecycle.sql"
 log = logging.getLogger("baselines.duckdb_sql")
@@ -51,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             con.execute(f"create temp view raw_{table} as select * {', ' + fill if fill else ''} from raw_{table}_file")
         con.execute(f"create temp table event_stages as select event_type, lifecycle_stage "
                     f"from read_csv('{EVENT_STAGES_SEED}', header = true, all_varchar = true)")
+        con.execute(f"create temp table status_map as select raw_status, status "
+                    f"from read_csv('{ORDER_STATUS_MAP_SEED}', header = true, all_varchar = true)")
         con.execute("set variable as_of = ?", [args.as_of.isoformat() if args.as_of else None])
         for name, value in args.rule_vars.items():
             con.execute(f"set variable {name} = {int(value)}")

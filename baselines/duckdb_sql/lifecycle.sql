@@ -5,6 +5,7 @@
 -- Inputs, prepared by run_baseline.py:
 --   views raw_orders and raw_touchpoints: the raw columns of SPEC §2, all text;
 --   table event_stages (event_type, lifecycle_stage): the seed lifecycle_event_stages;
+--   table status_map (raw_status, status): the seed order_status_map;
 --   variables as_of (a date or null), lapsed_after_days, regular_min_orders, advocacy_window_days.
 -- Output: the six marts in schema marts, the quarantine and reconciliation tables in schema audit.
 -- Timestamp text without an offset is UTC: the session time zone must be UTC.
@@ -35,7 +36,13 @@ with cleaned as (
         timezone('UTC', try_cast(nullif(trim_whitespace(ordered_at), '') as timestamptz)) as c_ordered_at,
         nullif(trim_whitespace(updated_at), '') as updated_text,
         timezone('UTC', try_cast(nullif(trim_whitespace(updated_at), '') as timestamptz)) as c_updated_at,
-        lower(nullif(trim_whitespace(status), '')) as c_status,
+        lower(nullif(trim_whitespace(status), '')) as status_text,
+        -- SPEC §2: one of the six as it is, any other status through the map (decisions #61)
+        case
+            when status_text in ('placed', 'paid', 'shipped', 'completed', 'cancelled', 'refunded')
+                then status_text
+            else (select m.status from status_map as m where m.raw_status = status_text)
+        end as c_status,
         try_cast(nullif(trim_whitespace(amount), '') as decimal(18, 2)) as c_amount,
         nullif(trim_whitespace(coupon_code), '') as c_coupon_code
     from raw_orders

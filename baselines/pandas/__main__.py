@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from baselines.common import EVENT_STAGES_SEED, BaselineArgs, find_raw_file, parse_args
+from baselines.common import EVENT_STAGES_SEED, ORDER_STATUS_MAP_SEED, BaselineArgs, find_raw_file, parse_args
 
 log = logging.getLogger("baselines.pandas")
 
@@ -69,7 +69,7 @@ def day(series: pd.Series) -> pd.Series:
     return series.dt.floor("D")
 
 
-def stage_orders(raw: pd.DataFrame) -> pd.DataFrame:
+def stage_orders(raw: pd.DataFrame, status_map: dict[str, str]) -> pd.DataFrame:
     updated_text = clean(raw["updated_at"])
     orders = pd.DataFrame({
         "order_id": clean(raw["order_id"]),
@@ -83,6 +83,8 @@ def stage_orders(raw: pd.DataFrame) -> pd.DataFrame:
     amount_ok = amount.notna() & np.isfinite(amount) & (amount >= 0)
     orders["amount_cents"] = np.round(amount.where(amount_ok, 0) * 100).astype("int64")
     orders["updated_at"] = orders["parsed_updated_at"].fillna(orders["ordered_at"])
+    # SPEC §2: one of the six as it is, any other status through the map (decisions #61)
+    orders["status"] = orders["status"].where(orders["status"].isin(STATUSES), orders["status"].map(status_map))
     orders["status_rank"] = orders["status"].map({s: i for i, s in enumerate(STATUSES, 1)}).astype("float")
     reasons = [
         (orders["order_id"].isna(), "missing_id"),
@@ -220,7 +222,8 @@ def stages_entered(observed: pd.DataFrame) -> pd.DataFrame:
 def build(args: BaselineArgs) -> dict[str, pd.DataFrame]:
     seed = pd.read_csv(EVENT_STAGES_SEED, dtype="str")
     event_stages = dict(zip(seed["event_type"], seed["lifecycle_stage"]))
-    orders = stage_orders(read_raw(args.raw_dir, "orders"))
+    status_seed = pd.read_csv(ORDER_STATUS_MAP_SEED, dtype="str", keep_default_na=False)
+    orders = stage_orders(read_raw(args.raw_dir, "orders"), dict(zip(status_seed["raw_status"], status_seed["status"])))
     touchpoints = stage_touchpoints(read_raw(args.raw_dir, "touchpoints"), event_stages)
     as_of = pd.Timestamp(args.as_of) if args.as_of else default_as_of(orders, touchpoints)
     kept_orders = keep_latest_orders(orders, as_of)
