@@ -13,6 +13,12 @@ For each size (touchpoints; orders are about a fifth of that), in one go:
 With --verify the marts are also compared cell by cell: dbt vs both baselines on the initial
 load, and the incremental warehouse vs the DuckDB script on initial + new (a full recompute).
 
+With --format csv (or both) the same steps also run on the same data as CSV, the way users
+export it: `<table>.csv` files written from the split Parquet by DuckDB, as generate_data.py
+--format csv writes them. A CSV file cannot take a batch as a new part, so the incremental step
+reads a second export holding initial + new rows. With both formats, a table puts each step's
+time on CSV beside its time on Parquet: what parsing CSV costs.
+
 Every step runs as a child process; the table shows its wall time, input rows per second and
 the peak resident memory of its whole process tree (sampled from /proc every 50 ms). Results
 are kept per size in <results-dir>/results.json and rendered, with the machine's cores and
@@ -20,6 +26,7 @@ memory, into <results-dir>/results.md (hand-written notes from <results-dir>/not
 appended). This is a benchmark that prints figures, not a timed test.
 
     python scripts/benchmark.py --sizes 1M 10M --data-dir /tmp/lifecycle-bench
+    python scripts/benchmark.py --sizes 1M --format both
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ from typing import Sequence
 
 import duckdb
 
+import cli_checks
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 TOUCHPOINTS_PER_PERSON = 10.0
@@ -50,6 +59,7 @@ TOUCHPOINTS_PER_PERSON = 10.0
 ORDERS_PER_BUYER = 13.0
 NEW_BATCH_SHARE = 0.01
 GX_SCRIPT = PROJECT_DIR / "scripts" / "validate.py"
+FORMATS = ("parquet", "csv")
 
 log = logging.getLogger("benchmark")
 
@@ -82,6 +92,8 @@ class SizeResult:
     new_touchpoints: int
     new_orders: int
     measured_at: str
+    # of the raw input the steps read; the data is the same in both formats
+    file_format: str = "parquet"
     load_average: float = 0.0  # of the machine (1 min) when the size started: other work competes
     # DuckDB's memory_limit for the dbt steps and the DuckDB script (profiles.yml, or
     # LIFECYCLE_DUCKDB_MEMORY_LIMIT)
@@ -92,14 +104,22 @@ class SizeResult:
     def step(self, name: str) -> StepResult | None:
         return next((s for s in self.steps if s.step == name), None)
 
+    @property
+    def key(self) -> str:
+        """Its key in results.json: the size label alone for Parquet, as before CSV existed."""
+        return self.label if self.file_format == "parquet" else f"{self.label} {self.file_format}"
+
 
 def parse_size(text: str) -> int:
     units = {"k": 1_000, "m": 1_000_000}
     text = text.strip().lower()
     try:
-        return int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
-    except (ValueError, IndexError):
+        size = int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
+    except (ValueError, IndexError, OverflowError):
         raise argparse.ArgumentTypeError(f"not a size like 20k, 1M or 50M: {text!r}") from None
+    if size <= 0:
+        raise argparse.ArgumentTypeError(f"a size must be > 0: {text!r}")
+    return size
 
 
 def size_label(touchpoints: int) -> str:
@@ -111,7 +131,7 @@ def size_label(touchpoints: int) -> str:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = cli_checks.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", nargs="+", type=parse_size, default=[1_000_000, 10_000_000],
@@ -120,16 +140,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="where generated data and warehouses go (default /tmp/lifecycle-bench)")
     parser.add_argument("--results-dir", type=Path, default=PROJECT_DIR / "benchmarks",
                         help="where results.json and results.md are written (default benchmarks/)")
-    parser.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    parser.add_argument("--format", dest="file_format", choices=[*FORMATS, "both"], default="parquet",
+                        help="raw input format the steps read: parquet, csv or both (default parquet)")
+    parser.add_argument("--seed", type=cli_checks.non_negative_int, default=42,
+                        help="generator seed (default 42)")
     parser.add_argument("--regenerate", action="store_true", help="generate data even if it exists")
     parser.add_argument("--skip", nargs="*", default=[], choices=["pandas", "duckdb_sql", "incremental"],
                         help="steps not to run (reported as skipped)")
-    parser.add_argument("--pandas-max-gib", type=float, default=16.0,
+    parser.add_argument("--pandas-max-gib", type=cli_checks.positive_float, default=16.0,
                         help="stop the pandas baseline when its memory passes this (default 16)")
     parser.add_argument("--verify", action="store_true",
                         help="also compare the marts cell by cell (dbt vs baselines, incremental vs full)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    try:
+        cli_checks.writable_folder(args.data_dir, "--data-dir")
+        cli_checks.writable_folder(args.results_dir, "--results-dir")
+    except cli_checks.InputError as error:
+        parser.error(str(error))
+    return args
 
 
 # --- measuring a process tree --------------------------------------------------------------
@@ -268,6 +297,34 @@ def split_new_batch(generated: Path, folder: Path) -> dict[str, int]:
     return counts
 
 
+def prepare_csv(folder: Path) -> tuple[Path, Path, StepResult | None]:
+    """The split data as `<table>.csv` files: csv/raw (the initial load) and csv/with_new (initial
+    + new, a user's next full export). Written once per generated data set, since prepare_data
+    removes the whole folder when it generates again."""
+    csv_dir = folder / "csv"
+    raw, with_new, done = csv_dir / "raw", csv_dir / "with_new", csv_dir / "written"
+    if done.exists():
+        log.info("reusing the CSV files in %s", csv_dir)
+        return raw, with_new, None
+    shutil.rmtree(csv_dir, ignore_errors=True)
+    started, rows = time.monotonic(), 0
+    with duckdb.connect() as con:
+        for table in ("touchpoints", "orders"):
+            for target_dir, parts in ((raw, ["raw"]), (with_new, ["raw", "new"])):
+                target_dir.mkdir(parents=True, exist_ok=True)
+                sources = ", ".join(f"'{folder / part / table}/*.parquet'" for part in parts)
+                # every column is text, and COPY writes CSV exactly as generate_data.py --format csv
+                rows += con.execute(
+                    f"copy (select * from read_parquet([{sources}], union_by_name = true)) "
+                    f"to '{target_dir / table}.csv' (format csv, header true)"
+                ).fetchone()[0]
+    done.touch()
+    seconds = time.monotonic() - started
+    log.info("CSV written to %s in %.1f s", csv_dir, seconds)
+    return raw, with_new, StepResult("write CSV", "ok", seconds, rows,
+                                     note="from the generated data, in the benchmark's process")
+
+
 # --- steps -----------------------------------------------------------------------------------
 
 PIPELINE_STEP = re.compile(r"run_pipeline \[\d+/\d+\] (\w+): ok in ([\d.]+) s")
@@ -316,48 +373,60 @@ def duckdb_memory_limit() -> str:
     return str(profile_output("duckdb").get("settings", {}).get("memory_limit", "DuckDB's default"))
 
 
-def benchmark_size(touchpoints: int, args: argparse.Namespace) -> SizeResult:
+def benchmark_size(touchpoints: int, args: argparse.Namespace, file_format: str,
+                   regenerate: bool) -> SizeResult:
     label = size_label(touchpoints)
     folder = args.data_dir.resolve() / label
-    meta, generated = prepare_data(touchpoints, folder, args.seed, args.regenerate)
+    meta, generated = prepare_data(touchpoints, folder, args.seed, regenerate)
     result = SizeResult(label, meta["persons"], meta["touchpoints"], meta["orders"],
                         meta["new_touchpoints"], meta["new_orders"],
                         dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                        os.getloadavg()[0], duckdb_memory_limit())
+                        file_format, os.getloadavg()[0], duckdb_memory_limit())
     if generated:
         result.steps.append(generated)
     raw, new = folder / "raw", folder / "new"
+    # the incremental step's raw folder: Parquet gets the new parts landed in raw/
+    raw_with_new = raw
+    # the files of each format apart, so that both formats can be kept side by side
+    tag = "" if file_format == "parquet" else f"-{file_format}"
+    if file_format == "csv":
+        raw, raw_with_new, written = prepare_csv(folder)
+        if written:
+            result.steps.append(written)
     initial_rows = meta["touchpoints"] + meta["orders"]
     new_rows = meta["new_touchpoints"] + meta["new_orders"]
     # a previous run may have been interrupted with the new batch in place
     for landed in raw.glob("*/new-*.parquet"):
         landed.unlink()
-    warehouse = folder / "warehouse.duckdb"
-    dbt_env = {"DBT_LOG_PATH": str(folder / "dbt-logs")}
-    pipeline = [PYTHON, str(PROJECT_DIR / "scripts" / "run_pipeline.py"), "--raw-dir", str(raw),
+    warehouse = folder / f"warehouse{tag}.duckdb"
+    dbt_env = {"DBT_LOG_PATH": str(folder / f"dbt-logs{tag}")}
+
+    def pipeline(raw_dir: Path) -> list[str]:
+        return [PYTHON, str(PROJECT_DIR / "scripts" / "run_pipeline.py"), "--raw-dir", str(raw_dir),
                 "--warehouse", str(warehouse)]
 
-    for stale in (warehouse, folder / "warehouse.duckdb.wal"):
+    for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
         stale.unlink(missing_ok=True)
-    full = run_step("dbt full build", pipeline, initial_rows, dbt_env, log_file=folder / "dbt-full.log")
-    pipeline_breakdown(full, folder / "dbt-full.log")
+    full = run_step("dbt full build", pipeline(raw), initial_rows, dbt_env,
+                    log_file=folder / f"dbt-full{tag}.log")
+    pipeline_breakdown(full, folder / f"dbt-full{tag}.log")
     result.steps.append(full)
 
-    sql_out = folder / "baseline_duckdb_sql.duckdb"
-    pandas_out = folder / "baseline_pandas"
+    sql_out = folder / f"baseline_duckdb_sql{tag}.duckdb"
+    pandas_out = folder / f"baseline_pandas{tag}"
     if "duckdb_sql" in args.skip:
         result.steps.append(StepResult("DuckDB SQL script", "skipped", note="--skip duckdb_sql"))
     else:
         result.steps.append(run_step("DuckDB SQL script", [
             PYTHON, "-m", "baselines.duckdb_sql", "--raw-dir", str(raw), "--out", str(sql_out)
-        ], initial_rows, log_file=folder / "duckdb_sql.log"))
+        ], initial_rows, log_file=folder / f"duckdb_sql{tag}.log"))
     if "pandas" in args.skip:
         result.steps.append(StepResult("pandas", "skipped", note="--skip pandas"))
     else:
         shutil.rmtree(pandas_out, ignore_errors=True)
         result.steps.append(run_step("pandas", [
             PYTHON, "-m", "baselines.pandas", "--raw-dir", str(raw), "--out", str(pandas_out)
-        ], initial_rows, max_bytes=int(args.pandas_max_gib * 2**30), log_file=folder / "pandas.log"))
+        ], initial_rows, max_bytes=int(args.pandas_max_gib * 2**30), log_file=folder / f"pandas{tag}.log"))
 
     if args.verify and full.status == "ok":
         for name, output in (("DuckDB SQL script", sql_out), ("pandas", pandas_out)):
@@ -366,27 +435,29 @@ def benchmark_size(touchpoints: int, args: argparse.Namespace) -> SizeResult:
                 result.checks.append(verify(warehouse, output, f"dbt full build vs {name}"))
 
     result.steps.append(run_step("GX validation", [PYTHON, str(GX_SCRIPT), "--warehouse", str(warehouse)],
-                                 initial_rows, log_file=folder / "gx.log"))
+                                 initial_rows, log_file=folder / f"gx{tag}.log"))
 
     if "incremental" in args.skip or full.status != "ok":
         reason = "--skip incremental" if "incremental" in args.skip else "the full build failed"
         result.steps.append(StepResult("dbt incremental (+1 %)", "skipped", note=reason))
     else:
         landed = []
-        for part in new.glob("*/new-*.parquet"):
-            destination = raw / part.parent.name / part.name
-            shutil.copyfile(part, destination)
-            landed.append(destination)
+        if file_format == "parquet":
+            for part in new.glob("*/new-*.parquet"):
+                destination = raw / part.parent.name / part.name
+                shutil.copyfile(part, destination)
+                landed.append(destination)
         try:
-            incremental = run_step("dbt incremental (+1 %)", pipeline, new_rows, dbt_env,
-                                   log_file=folder / "dbt-incremental.log")
-            pipeline_breakdown(incremental, folder / "dbt-incremental.log")
+            incremental = run_step("dbt incremental (+1 %)", pipeline(raw_with_new), new_rows, dbt_env,
+                                   log_file=folder / f"dbt-incremental{tag}.log")
+            pipeline_breakdown(incremental, folder / f"dbt-incremental{tag}.log")
             result.steps.append(incremental)
             if args.verify and incremental.status == "ok":
-                recomputed = folder / "baseline_duckdb_sql_with_new.duckdb"
+                recomputed = folder / f"baseline_duckdb_sql_with_new{tag}.duckdb"
                 check = run_step("DuckDB SQL script on initial + new", [
-                    PYTHON, "-m", "baselines.duckdb_sql", "--raw-dir", str(raw), "--out", str(recomputed)
-                ], initial_rows + new_rows, log_file=folder / "duckdb_sql_with_new.log")
+                    PYTHON, "-m", "baselines.duckdb_sql", "--raw-dir", str(raw_with_new),
+                    "--out", str(recomputed)
+                ], initial_rows + new_rows, log_file=folder / f"duckdb_sql_with_new{tag}.log")
                 result.steps.append(check)
                 if check.status == "ok":
                     result.checks.append(verify(warehouse, recomputed, "dbt incremental vs full recompute"))
@@ -437,7 +508,7 @@ def _num(value: float | None, unit: str) -> str:
 
 def render_size(size: SizeResult) -> str:
     lines = [
-        f"### {size.label} touchpoints",
+        f"### {size.label} touchpoints" + ("" if size.file_format == "parquet" else ", CSV input"),
         "",
         f"Initial load: {size.touchpoints:,} touchpoints and {size.orders:,} order rows "
         f"({size.persons:,} generated persons); new batch: {size.new_touchpoints:,} touchpoints and "
@@ -459,6 +530,41 @@ def render_size(size: SizeResult) -> str:
     return "\n".join(lines)
 
 
+# the steps put side by side when a size ran on both formats
+COMPARED_STEPS = ("dbt full build", "dbt incremental (+1 %)", "DuckDB SQL script", "pandas",
+                  "GX validation")
+
+
+def render_formats(parquet: SizeResult, csv: SizeResult) -> str:
+    """Each step's time on CSV input beside its time on Parquet input of the same data: the
+    difference is what reading CSV costs (GX validation reads the warehouse, not the files: it
+    shows how much the figures move between runs on this machine)."""
+    lines = [
+        f"### {parquet.label} touchpoints: CSV vs Parquet input",
+        "",
+        f"The same data as CSV (measured {csv.measured_at}, load average {csv.load_average:.1f}) and "
+        f"as Parquet (measured {parquet.measured_at}, load average {parquet.load_average:.1f}).",
+        "",
+        "| step | Parquet (s) | CSV (s) | CSV - Parquet (s) | CSV / Parquet |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    rows: list[tuple[str, float | None, float | None]] = []
+    for name in COMPARED_STEPS:
+        left, right = parquet.step(name), csv.step(name)
+        ok = left and right and left.status == "ok" and right.status == "ok"
+        rows.append((name, left.seconds if ok else None, right.seconds if ok else None))
+        if name == "dbt full build":
+            rows.append(("dbt build step alone", left.build_seconds if ok else None,
+                         right.build_seconds if ok else None))
+    for name, left_s, right_s in rows:
+        if left_s and right_s:
+            lines.append(f"| {name} | {left_s:.2f} | {right_s:.2f} | {right_s - left_s:+.2f} | "
+                         f"{right_s / left_s:.2f}x |")
+        else:
+            lines.append(f"| {name} | - | - | - | - |")
+    return "\n".join(lines + [""])
+
+
 def machine() -> str:
     with open("/proc/meminfo") as handle:
         mem_kib = int(next(line for line in handle if line.startswith("MemTotal")).split()[1])
@@ -476,9 +582,10 @@ def write_results(results_dir: Path, measured: list[SizeResult]) -> Path:
     store = results_dir / "results.json"
     stored = json.loads(store.read_text()) if store.exists() else {}
     for size in measured:
-        stored[size.label] = {**asdict(size), "machine": machine()}
+        stored[size.key] = {**asdict(size), "machine": machine()}
     store.write_text(json.dumps(stored, indent=2) + "\n")
-    sizes = sorted(stored.values(), key=lambda s: s["touchpoints"])
+    sizes = sorted(stored.values(),
+                   key=lambda s: (s["touchpoints"], FORMATS.index(s.get("file_format", "parquet"))))
     parts = [
         "# Benchmark results",
         "",
@@ -489,10 +596,15 @@ def write_results(results_dir: Path, measured: list[SizeResult]) -> Path:
         "`profiles.yml`; their note splits the time. The baselines use the same settings.",
         "",
     ]
+    by_key: dict[str, SizeResult] = {}
     for raw in sizes:
         steps = [StepResult(**s) for s in raw["steps"]]
         size = SizeResult(**{**{k: v for k, v in raw.items() if k not in ("steps", "machine")}, "steps": steps})
+        by_key[size.key] = size
         parts += [f"Machine: {raw['machine']}", "", render_size(size)]
+        parquet = by_key.get(size.label)
+        if size.file_format == "csv" and parquet:
+            parts += [render_formats(parquet, size)]
     notes = results_dir / "notes.md"
     if notes.exists():
         parts += [notes.read_text()]
@@ -507,13 +619,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    formats = FORMATS if args.file_format == "both" else (args.file_format,)
     measured = []
     for touchpoints in args.sizes:
-        size = benchmark_size(touchpoints, args)
-        measured.append(size)
-        print()
-        print(render_size(size))
-        write_results(args.results_dir, measured)
+        for index, file_format in enumerate(formats):
+            # --regenerate: once per size, not again for the second format
+            size = benchmark_size(touchpoints, args, file_format, args.regenerate and index == 0)
+            measured.append(size)
+            print()
+            print(render_size(size))
+            if file_format == "csv" and len(formats) == 2:
+                print(render_formats(measured[-2], size))
+            write_results(args.results_dir, measured)
     output = write_results(args.results_dir, measured)
     print(f"results written to {output}")
     failed = [s.step for size in measured for s in size.steps if s.status == "failed"]

@@ -56,3 +56,42 @@ def test_benchmark_smoke(tmp_path: Path):
     assert "| dbt full build | ok |" in report
     assert "dbt full build / DuckDB script:" in report
     assert "dbt build step alone / DuckDB script:" in report
+
+
+def test_csv_inputs_and_side_by_side_report(tmp_path: Path):
+    """The CSV path without running dbt: the split data written as <table>.csv (initial load, and
+    initial + new for the incremental step) and the CSV-vs-Parquet table of the report."""
+    import duckdb
+
+    import benchmark
+
+    folder = tmp_path / "20k"
+    with duckdb.connect() as con:
+        for part, ids in (("raw", "range(3)"), ("new", "range(3, 5)")):
+            for table in ("touchpoints", "orders"):
+                (folder / part / table).mkdir(parents=True)
+                con.execute(f"copy (select 'id,' || i as id, null::varchar as note from {ids} t (i)) "
+                            f"to '{folder / part / table}/{part}-00000.parquet' (format parquet)")
+    raw, with_new, written = benchmark.prepare_csv(folder)
+    assert written is not None and written.step == "write CSV" and written.rows == 2 * (3 + 5)
+    assert (raw / "touchpoints.csv").read_text().splitlines() == [
+        "id,note", '"id,0",', '"id,1",', '"id,2",']
+    assert len((with_new / "orders.csv").read_text().splitlines()) == 1 + 5
+    assert benchmark.prepare_csv(folder)[2] is None  # written once, then reused
+
+    def size(file_format: str, full: float, build: float) -> benchmark.SizeResult:
+        return benchmark.SizeResult(
+            "20k", 2000, 20_000, 4_000, 200, 80, "now", file_format, steps=[
+                benchmark.StepResult("dbt full build", "ok", full, 24_000, 500.0, build_seconds=build),
+                benchmark.StepResult("pandas", "skipped", note="--skip pandas"),
+            ])
+
+    results = tmp_path / "results"
+    benchmark.write_results(results, [size("parquet", 40.0, 20.0), size("csv", 50.0, 26.0)])
+    assert list(json.loads((results / "results.json").read_text())) == ["20k", "20k csv"]
+    report = (results / "results.md").read_text()
+    assert "### 20k touchpoints\n" in report and "### 20k touchpoints, CSV input" in report
+    assert "### 20k touchpoints: CSV vs Parquet input" in report
+    assert "| dbt full build | 40.00 | 50.00 | +10.00 | 1.25x |" in report
+    assert "| dbt build step alone | 20.00 | 26.00 | +6.00 | 1.30x |" in report
+    assert "| pandas | - | - | - | - |" in report
