@@ -24,6 +24,8 @@ from typing import Sequence
 
 import duckdb
 
+import cli_checks
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = PROJECT_DIR / "warehouse" / "lifecycle.duckdb"
 AUDIENCE_COLUMNS = [
@@ -41,7 +43,7 @@ class ExportError(Exception):
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = cli_checks.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
@@ -98,8 +100,13 @@ def chosen_actions(available: list[str], requested: list[str] | None) -> list[st
 
 def export(warehouse: Path, out_dir: Path, file_format: str, requested: list[str] | None) -> dict[str, int]:
     """Writes one file per action; returns the number of persons per action."""
-    if not warehouse.is_file():
+    if not warehouse.exists():
         raise ExportError(f"no warehouse at {warehouse}: run scripts/run_pipeline.py first")
+    try:
+        cli_checks.duckdb_file(warehouse, "--warehouse")
+        cli_checks.writable_folder(out_dir, "--out-dir")
+    except cli_checks.InputError as error:
+        raise ExportError(str(error)) from None
     query = (
         f"select {', '.join(AUDIENCE_COLUMNS)} from marts.engagement_audiences "
         "where action = $action order by person_id"
@@ -107,6 +114,14 @@ def export(warehouse: Path, out_dir: Path, file_format: str, requested: list[str
     written: dict[str, int] = {}
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
+            if not con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = 'marts' and table_name = 'engagement_audiences'"
+            ).fetchone()[0]:
+                raise ExportError(
+                    f"--warehouse: not a warehouse built by scripts/run_pipeline.py "
+                    f"(no marts.engagement_audiences in {warehouse})"
+                )
             actions = chosen_actions(playbook_actions(con), requested)
             out_dir.mkdir(parents=True, exist_ok=True)
             for action in actions:

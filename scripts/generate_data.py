@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import math
 import resource
 import shutil
 import sys
@@ -40,6 +41,8 @@ from typing import Sequence
 import duckdb
 import numpy as np
 import pandas as pd
+
+import cli_checks
 
 log = logging.getLogger("generate_data")
 
@@ -115,12 +118,12 @@ class Config:
 
 
 def parse_args(argv: Sequence[str] | None) -> Config:
-    parser = argparse.ArgumentParser(
+    parser = cli_checks.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--persons", type=_positive_int, required=True,
                         help="number of persons (each has one or more devices)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument("--seed", type=cli_checks.non_negative_int, default=42, help="random seed (default 42)")
     parser.add_argument("--out", type=Path, required=True,
                         help="output folder; its orders/touchpoints files are replaced")
     parser.add_argument("--format", dest="file_format", choices=["parquet", "csv"],
@@ -143,6 +146,10 @@ def parse_args(argv: Sequence[str] | None) -> Config:
                         format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
     if args.end <= args.start:
         parser.error("--end must be after --start")
+    try:
+        cli_checks.writable_folder(args.out, "--out")
+    except cli_checks.InputError as error:
+        parser.error(str(error))
     return Config(args.persons, args.seed, args.out, args.file_format, args.start, args.end,
                   args.bad_row_rate, args.touchpoints_per_person, args.orders_per_buyer)
 
@@ -163,14 +170,15 @@ def _positive_int(text: str) -> int:
 
 def _positive_float(text: str) -> float:
     value = float(text)
-    if value <= 0:
+    # nan passes every comparison test as False: refuse it (and inf) explicitly
+    if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be > 0: {text}")
     return value
 
 
 def _at_least_one(text: str) -> float:
     value = float(text)
-    if value < 1:
+    if not math.isfinite(value) or value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1: {text}")
     return value
 

@@ -37,6 +37,8 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
+import cli_checks
+
 LOGGER = logging.getLogger(__name__)
 
 DATABASE = "lifecycle"
@@ -232,7 +234,7 @@ class LocalPostgres:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = cli_checks.ArgumentParser(
         description="A throwaway PostgreSQL server in a folder (for tests and demos of the postgres target).",
         epilog='Example: eval "$(python scripts/local_postgres.py start --dir /tmp/lifecycle-pg)"',
     )
@@ -246,6 +248,13 @@ def main(argv: list[str] | None = None) -> int:
     stop.add_argument("--dir", type=Path, required=True, help="the folder given to start")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    try:
+        if args.command == "start":
+            cli_checks.writable_folder(args.dir, "--dir")
+        elif args.dir.exists() and not args.dir.is_dir():
+            raise cli_checks.InputError(f"--dir {args.dir} is a file, not a folder")
+    except cli_checks.InputError as error:
+        parser.error(str(error))
 
     server = LocalPostgres(args.dir.resolve())
     try:

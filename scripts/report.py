@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+import cli_checks
 from warehouse import TARGETS, Warehouse, WarehouseError, connect
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -59,7 +60,7 @@ class Figures:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = cli_checks.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
@@ -336,15 +337,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         datefmt="%H:%M:%S",
     )
     warehouse = args.warehouse.expanduser().resolve()
-    if args.target == "duckdb" and not warehouse.is_file():
+    if args.target == "duckdb" and not warehouse.exists():
         print(f"error: no warehouse at {warehouse}: run scripts/run_pipeline.py first", file=sys.stderr)
         return 2
     default_folder = warehouse.parent if args.target == "duckdb" else PROJECT_DIR / "warehouse" / args.target
     output = (args.output or default_folder / REPORT_NAME).expanduser().resolve()
     try:
+        if args.target == "duckdb":
+            cli_checks.duckdb_file(warehouse, "--warehouse")
+        cli_checks.writable_file(output, "--output")
         with connect(args.target, warehouse) as wh:
+            cli_checks.require_built(wh)
             write_report(wh, output)
-    except WarehouseError as error:
+    except (WarehouseError, cli_checks.InputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # noqa: BLE001  (any client's error: one line, not a traceback)

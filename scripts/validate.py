@@ -32,6 +32,8 @@ from typing import Any
 
 import yaml
 
+import cli_checks
+import dbt_vars
 from warehouse import TARGETS, Warehouse, WarehouseError, connect
 
 # GX would otherwise try to send usage statistics (there is no network to send them to).
@@ -109,7 +111,12 @@ def parse_vars(items: Sequence[str]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"--vars takes KEY=VALUE, got {item!r}")
-        parsed[key.strip()] = yaml.safe_load(value)
+        try:
+            parsed[key.strip()] = yaml.safe_load(value)
+        except (yaml.YAMLError, ValueError):
+            # e.g. 2026-02-30, which YAML takes for a date and cannot build: the var check
+            # (dbt_vars.check_vars) then says what the var accepts
+            parsed[key.strip()] = value
     return parsed
 
 
@@ -298,7 +305,7 @@ def run_suite(
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = cli_checks.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--warehouse", type=Path, help="DuckDB file to validate (target duckdb)")
@@ -316,7 +323,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--expectations-dir", type=Path, default=DEFAULT_EXPECTATIONS_DIR, help="suite files"
     )
     parser.add_argument(
-        "--batch-rows", type=int, default=DEFAULT_BATCH_ROWS,
+        "--batch-rows", type=cli_checks.positive_int, default=DEFAULT_BATCH_ROWS,
         help=f"rows per validated batch, bounds memory (default {DEFAULT_BATCH_ROWS:,})",
     )
     parser.add_argument(
@@ -324,6 +331,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="dbt vars overriding dbt_project.yml, e.g. quarantine_fail_rate=0.2",
     )
     return parser.parse_args(argv)
+
+
+def check_suite_files(expectations_dir: Path) -> None:
+    """InputError unless the folder holds suite files that are JSON objects."""
+    if not expectations_dir.is_dir():
+        raise cli_checks.InputError(f"--expectations-dir {expectations_dir} is not a folder")
+    suite_files = sorted(expectations_dir.glob("*.json"))
+    if not suite_files:
+        raise cli_checks.InputError(f"--expectations-dir {expectations_dir} holds no suite files (*.json)")
+    for path in suite_files:
+        try:
+            document = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise cli_checks.InputError(f"--expectations-dir: cannot read suite {path}: {error}") from None
+        if not isinstance(document, dict):
+            raise cli_checks.InputError(f"--expectations-dir: suite {path} is not a JSON object")
 
 
 def quiet_gx_logging() -> None:
@@ -335,20 +358,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
     quiet_gx_logging()
-    if args.target == "duckdb" and (args.warehouse is None or not args.warehouse.is_file()):
+    if args.target == "duckdb" and (args.warehouse is None or not args.warehouse.exists()):
         print(f"error: no warehouse file at {args.warehouse} (--warehouse)", file=sys.stderr)
-        return 2
-    try:
-        overrides = parse_vars(args.vars)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
         return 2
     default_folder = (
         args.warehouse.resolve().parent if args.target == "duckdb" else PROJECT_DIR / "warehouse" / args.target
     )
     docs_dir = args.docs_dir or default_folder / "reports" / "data_docs"
     try:
+        overrides = dbt_vars.check_vars(parse_vars(args.vars))
+        if args.target == "duckdb":
+            cli_checks.duckdb_file(args.warehouse, "--warehouse")
+        check_suite_files(args.expectations_dir)
+        cli_checks.writable_folder(docs_dir, "--docs-dir")
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
         with connect(args.target, args.warehouse) as wh:
+            try:
+                cli_checks.require_built(wh)
+            except cli_checks.InputError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
             results = validate(
                 wh, docs_dir, suite_parameters(overrides), args.expectations_dir, args.batch_rows
             )
