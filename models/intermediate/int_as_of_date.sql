@@ -1,6 +1,10 @@
 -- The single as-of date every model describes the world at (SPEC §5): the var `as_of` when
 -- given, otherwise the latest UTC date among kept orders and touchpoints (decisions #8): a
--- superseded order version or a re-sent touchpoint does not move it.
+-- superseded order version or a re-sent touchpoint does not move it. It never passes the load
+-- date (decisions #64): a kept row dated the day after is later than as_of, and an explicit
+-- as_of after the load date stops the run.
+{{ assert_as_of_not_after_load_date() }}
+
 with
 
 orders as (
@@ -50,7 +54,11 @@ final as (
     select
         coalesce(
             cast({{ "'" ~ var('as_of') ~ "'" if var('as_of', none) else 'null' }} as date),
-            max(latest_date)
+            -- not least(): it would turn "no kept rows" (null) into the load date
+            case
+                when max(latest_date) > {{ load_date() }} then {{ load_date() }}
+                else max(latest_date)
+            end
         ) as as_of_date
     from latest_dates
 )

@@ -5,6 +5,8 @@
     unique_key='window_day',
     on_schema_change='fail',
 ) }}
+-- the status map is read at compile time (macros/order_status_map.sql)
+-- depends_on: {{ ref('order_status_map') }}
 
 with
 
@@ -26,7 +28,7 @@ cleaned as (
         {{ clean_text('customer_id') }} as customer_id,
         {{ to_utc_timestamp(clean_text('ordered_at')) }} as ordered_at,
         {{ to_utc_timestamp(clean_text('updated_at')) }} as parsed_updated_at,
-        {{ clean_text('status', lower=true) }} as status,
+        {{ normalised_order_status(clean_text('status', lower=true)) }} as status,
         {{ to_amount(clean_text('amount')) }} as amount,
         {{ clean_text('coupon_code') }} as coupon_code,
         -- raw text is kept so that a quarantined row can be shown as it arrived
@@ -57,6 +59,11 @@ flagged as (
             -- a present but unparseable updated_at is as bad as a bad ordered_at
             when parsed_updated_at is null and {{ clean_text('raw_updated_at') }} is not null
                 then 'invalid_timestamp'
+            -- dated after the load date: not loaded yet (decisions #64); a day of clock skew is allowed
+            when
+                cast(ordered_at as date) > {{ latest_accepted_day() }}
+                or cast(parsed_updated_at as date) > {{ latest_accepted_day() }}
+                then 'future_timestamp'
             when {{ order_status_rank('status') }} is null then 'unknown_status'
             when amount is null or amount < 0 then 'invalid_amount'
         end as quarantine_reason,
@@ -71,11 +78,15 @@ flagged as (
 ),
 
 windowed as (
-    -- the day a row is loaded by: when this version was written (unparseable: re-read every run)
+    -- the day a row is loaded by: when this version was written, or its later ordered_at, so
+    -- that a future-dated row keeps its day until the load date reaches it (decisions #64);
+    -- unparseable: re-read every run
     select
         *,
         quarantine_reason is not null as is_quarantined,
-        coalesce(cast(updated_at as date), {{ unparsed_window_day() }}) as window_day,
+        coalesce(
+            greatest(cast(ordered_at as date), cast(updated_at as date)), {{ unparsed_window_day() }}
+        ) as window_day,
         {{ run_loaded_at() }} as loaded_at
     from flagged
 ),

@@ -46,6 +46,8 @@ flagged as (
         case
             when touchpoint_id is null then 'missing_id'
             when occurred_at is null then 'invalid_timestamp'
+            -- dated after the load date: not loaded yet (decisions #64); a day of clock skew is allowed
+            when cast(occurred_at as date) > {{ latest_accepted_day() }} then 'future_timestamp'
             when anonymous_id is null and customer_id is null then 'no_identity'
         end as quarantine_reason
     from cleaned
