@@ -16,12 +16,23 @@
     {%- do key_expressions.update({mart_name: dbt.concat(parts) if parts | length > 1 else parts[0]}) %}
 {%- endfor %}
 -- Key and volume profile of each mart, for the data-quality suites: aggregates stay in the
--- warehouse, whatever the size of the marts.
+-- warehouse, whatever the size of the marts. Each mart's volume is compared with the inputs it is
+-- built from (docs/decisions.md #65), so that an empty orders or touchpoints file (SPEC §2) does
+-- not make the other input's marts look wrong.
 with
 
 reconciliation as (
-    select kept_rows
+    select
+        raw_table,
+        kept_rows
     from {{ ref('row_reconciliation') }}
+),
+
+stage_observations as (
+    select
+        person_id,
+        stage_rank
+    from {{ ref('int_stage_observations') }}
 ),
 
 profiles as (
@@ -38,28 +49,117 @@ profiles as (
     {%- endfor %}
 ),
 
-inputs as (
-    select sum(kept_rows) as input_rows
+kept as (
+    select
+        coalesce(sum(case when raw_table = 'orders' then kept_rows end), 0) as kept_orders,
+        coalesce(sum(case when raw_table = 'touchpoints' then kept_rows end), 0) as kept_touchpoints
     from reconciliation
+),
+
+person_reach as (
+    -- a person who reached stage k has one row per stage 1..k (SPEC §4: stages are monotone)
+    select max(stage_rank) as current_stage_rank
+    from stage_observations
+    group by person_id
+),
+
+staged as (
+    select coalesce(sum(current_stage_rank), 0) as entered_stages
+    from person_reach
+),
+
+bounds as (
+    select
+        'dim_customers' as mart_name,
+        case when kept_orders + kept_touchpoints > 0 then 1 else 0 end as min_expected_rows,
+        -- every person comes from at least one kept row
+        kept_orders + kept_touchpoints as max_expected_rows,
+        'a person per kept order or touchpoint, at least one when any is kept' as expected_from
+    from kept
+    union all
+    select
+        'customer_lifecycle_stages' as mart_name,
+        entered_stages as min_expected_rows,
+        entered_stages as max_expected_rows,
+        'each person with a stage: one row per stage up to the highest one reached' as expected_from
+    from staged
+    union all
+    select
+        'fct_orders' as mart_name,
+        kept_orders as min_expected_rows,
+        kept_orders as max_expected_rows,
+        'one row per kept order' as expected_from
+    from kept
+    union all
+    select
+        'fct_touchpoints' as mart_name,
+        kept_touchpoints as min_expected_rows,
+        kept_touchpoints as max_expected_rows,
+        'one row per kept touchpoint' as expected_from
+    from kept
+    union all
+    select
+        'lifecycle_funnel' as mart_name,
+        7 as min_expected_rows,
+        7 as max_expected_rows,
+        'one row per lifecycle stage, always' as expected_from
+    union all
+    select
+        'customer_type_summary' as mart_name,
+        5 as min_expected_rows,
+        5 as max_expected_rows,
+        'one row per customer type, always' as expected_from
+),
+
+compared as (
+    select
+        profiles.mart_name,
+        profiles.row_count,
+        profiles.distinct_keys,
+        profiles.null_keys,
+        bounds.min_expected_rows,
+        bounds.max_expected_rows,
+        bounds.expected_from,
+        profiles.row_count between bounds.min_expected_rows and bounds.max_expected_rows as is_volume_expected,
+        case
+            when bounds.min_expected_rows = bounds.max_expected_rows
+                then cast(bounds.min_expected_rows as {{ dbt.type_string() }})
+            else {{ dbt.concat([
+                "cast(bounds.min_expected_rows as " ~ dbt.type_string() ~ ")",
+                "' to '",
+                "cast(bounds.max_expected_rows as " ~ dbt.type_string() ~ ")",
+            ]) }}
+        end as expected_rows_text
+    from profiles
+    inner join bounds
+        on profiles.mart_name = bounds.mart_name
 ),
 
 final as (
     select
-        cast(profiles.mart_name as {{ dbt.type_string() }}) as mart_name,
-        cast(profiles.row_count as {{ dbt.type_bigint() }}) as row_count,
-        cast(profiles.distinct_keys as {{ dbt.type_bigint() }}) as distinct_keys,
-        cast(coalesce(profiles.null_keys, 0) as {{ dbt.type_bigint() }}) as null_keys,
-        cast(inputs.input_rows as {{ dbt.type_bigint() }}) as input_rows,
-        -- every mart has rows as soon as any input row was kept (the funnel and the summary always)
+        cast(mart_name as {{ dbt.type_string() }}) as mart_name,
+        cast(row_count as {{ dbt.type_bigint() }}) as row_count,
+        cast(distinct_keys as {{ dbt.type_bigint() }}) as distinct_keys,
+        cast(coalesce(null_keys, 0) as {{ dbt.type_bigint() }}) as null_keys,
+        cast(min_expected_rows as {{ dbt.type_bigint() }}) as min_expected_rows,
+        cast(max_expected_rows as {{ dbt.type_bigint() }}) as max_expected_rows,
+        cast(expected_from as {{ dbt.type_string() }}) as expected_from,
+        -- in words, for the failing line of the suite: what was seen against what was expected
         cast(
             case
-                when profiles.mart_name in ('lifecycle_funnel', 'customer_type_summary') then 1
-                when inputs.input_rows > 0 then 1
-                else 0
-            end as {{ dbt.type_bigint() }}
-        ) as min_expected_rows
-    from profiles
-    cross join inputs
+                when is_volume_expected then null
+                else {{ dbt.concat([
+                    "mart_name",
+                    "' has '",
+                    "cast(row_count as " ~ dbt.type_string() ~ ")",
+                    "' rows, expected '",
+                    "expected_rows_text",
+                    "': '",
+                    "expected_from",
+                ]) }}
+            end as {{ dbt.type_string() }}
+        ) as volume_problem
+    from compared
 )
 
 select * from final
