@@ -24,7 +24,9 @@
 {#-
     The first day staging re-reads from raw: the latest window day already loaded minus the
     lookback. Rows dated earlier that arrive later are not read until a full refresh (the
-    reconciliation test then fails: raw rows would be unaccounted for).
+    reconciliation test then fails: raw rows would be unaccounted for). Rows quarantined as
+    future_timestamp do not count: their day is after every loaded one, so they are re-read on
+    every run until the load date reaches them (decisions #64).
 -#}
 {% macro lookback_start_day() -%}
     {%- if execute -%}
@@ -40,7 +42,8 @@
         {{ dbt.dateadd(
             'day',
             -1 * var('incremental_lookback_days'),
-            '(select max(window_day) from ' ~ this ~ ' where window_day > ' ~ unparsed_window_day() ~ ')'
+            '(select max(window_day) from ' ~ this ~ ' where window_day > ' ~ unparsed_window_day()
+            ~ " and coalesce(quarantine_reason, '') <> 'future_timestamp')"
         ) }},
         {{ unparsed_window_day() }}
     )
@@ -49,10 +52,10 @@
 
 {#-
     is_incremental() for the models whose rows depend on as_of (dispositions). The default as_of
-    is the latest date among kept rows, so a kept row is never later than it: only collapsed
-    rows (a later duplicate, a superseded version) can fall after it, and the dispositions
-    models recompute the keys of those that cross it. An explicit as_of can move kept rows and
-    the past: it needs a full rebuild.
+    is the latest date among kept rows, at most the load date (decisions #64): only collapsed
+    rows (a later duplicate, a superseded version) and rows dated the day after the load date
+    can fall after it, and the dispositions models recompute the keys of those that cross it.
+    An explicit as_of can move kept rows and the past: it needs a full rebuild.
 -#}
 {% macro as_of_is_incremental() -%}
     {%- if is_incremental() and var('as_of', none) is not none -%}

@@ -17,6 +17,8 @@
                 adapter.dispatch('register_raw_input', 'customer_lifecycle')(raw_dir, source_node)
             ) -%}
         {%- endfor -%}
+    {%- elif execute -%}
+        {%- do drop_raw_input_views() -%}
     {%- endif -%}
     {%- if statements -%}
         {#- The checks above opened a transaction that dbt rolls back after the hooks; closing it
@@ -24,6 +26,28 @@
         {%- do adapter.commit() -%}
     {%- endif -%}
     {{- statements | join(';\n') -}}
+{% endmacro %}
+
+
+{#-
+    Without raw_dir the demo seeds are the raw tables: views over the files of an earlier run
+    with raw_dir would stop `dbt seed` ("Cannot seed to raw.orders, it is a view"), so they go.
+-#}
+{% macro drop_raw_input_views() %}
+    {%- set dropped = [] -%}
+    {%- for source_node in graph.sources.values() if source_node.source_name == 'raw' -%}
+        {%- set existing = adapter.get_relation(
+            database=source_node.database, schema=source_node.schema, identifier=source_node.identifier
+        ) -%}
+        {%- if existing is not none and existing.type == 'view' -%}
+            {{ log("raw input: dropping " ~ existing ~ " (a view over files of an earlier run): the demo seeds are the raw data", info=true) }}
+            {%- do adapter.drop_relation(existing) -%}
+            {%- do dropped.append(existing) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if dropped -%}
+        {%- do adapter.commit() -%}
+    {%- endif -%}
 {% endmacro %}
 
 
@@ -77,13 +101,22 @@
     The columns named by the header line of a CSV file, as {cleaned name: name as written}. The
     line is read as one text column (a delimiter that never occurs, no quoting), so nothing is
     guessed; an empty file stops the run.
+
+    The profile sets preserve_insertion_order = false, which lets a parallel scan return any
+    line first: `limit 1` then gave a data line of a large file about one time in two. With the
+    order preserved for this one query, DuckDB guarantees the file's first line, and the scan
+    still stops after the first buffers (a few ms on a 1 GB file). The setting is put back as it
+    was, so the models keep the profile's value.
 -#}
 {% macro csv_header_columns(path) %}
+    {%- set profile_order = run_query("select current_setting('preserve_insertion_order')").rows[0][0] -%}
+    {%- do run_query("set preserve_insertion_order = true") -%}
     {%- set first_line = run_query(
         "select header_line from read_csv(" ~ sql_string_literal(path)
         ~ ", header = false, auto_detect = false, delim = '\x1f', quote = '', escape = ''"
         ~ ", columns = {'header_line': 'VARCHAR'}) limit 1"
     ) -%}
+    {%- do run_query("set preserve_insertion_order = " ~ profile_order) -%}
     {%- if first_line.rows | length == 0 or first_line.rows[0][0] is none -%}
         {{ exceptions.raise_compiler_error("raw input error: " ~ path ~ " is empty (expected a header row)") }}
     {%- endif -%}

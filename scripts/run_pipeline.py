@@ -24,6 +24,11 @@ updated from the rows that are new in --raw-dir (plus a lookback, the dbt var
 incremental_lookback_days); --full-refresh rebuilds everything from an empty file. An explicit
 --as-of always rebuilds, since it can move the past.
 
+Load date: the dbt var load_date (--vars load_date=YYYY-MM-DD), by default the UTC date the run
+starts; the run passes it to dbt and records it in the run report. Rows dated more than a day
+after it are quarantined (future_timestamp), the default as-of never passes it, and an --as-of
+after it is refused (exit 2) before anything is built.
+
 Targets (--target, the outputs of profiles.yml): duckdb (default, the file above), postgres and
 spark. On Postgres and Spark the build goes to versioned schemas (marts__v20261125t101500, ...)
 and publishing replaces the views of the plain schemas (marts.dim_customers, ...) by views over
@@ -48,7 +53,7 @@ import shutil
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -56,8 +61,11 @@ from typing import Any, Sequence
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 
-import validate as quality  # noqa: E402  (sibling scripts)
+import cli_checks  # noqa: E402  (sibling scripts)
+import validate as quality  # noqa: E402
 import warehouse as engines  # noqa: E402
+from build_inputs import BuildInputs, read_record, why_not_incremental, write_record  # noqa: E402
+from dbt_vars import check_vars  # noqa: E402
 from report import REPORT_NAME, RUN_REPORT_NAME, DataQuality, data_quality_summary, write_report  # noqa: E402
 
 DEFAULT_WAREHOUSE = PROJECT_DIR / "warehouse" / "lifecycle.duckdb"
@@ -98,6 +106,8 @@ class Settings:
     full_refresh: bool
     target: str = "duckdb"
     unit_tests: bool = True
+    # what this run reads, taken before it starts (DuckDB): recorded in the published build
+    inputs: BuildInputs | None = None
 
     @property
     def on_duckdb(self) -> bool:
@@ -131,6 +141,8 @@ class RunReport:
     status: str = "running"
     reason: str | None = None
     as_of: str | None = None
+    # the var load_date of the run (SPEC §3): later rows are quarantined, as_of never passes it
+    load_date: str | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)
     dbt_results: dict[str, Any] = field(default_factory=dict)
     expectations: list[dict[str, Any]] = field(default_factory=list)
@@ -142,7 +154,7 @@ class RunReport:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = cli_checks.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
@@ -154,7 +166,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--as-of",
         type=_iso_date,
-        help="UTC date (YYYY-MM-DD) the marts describe; default: the latest date among kept rows",
+        help="UTC date (YYYY-MM-DD) the marts describe, at most the load date; default: the latest "
+        "date among kept rows, capped at the load date",
     )
     parser.add_argument(
         "--target",
@@ -212,21 +225,58 @@ def _iso_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
 
 
+def _date_var(dbt_vars: dict[str, Any], name: str) -> dt.date | None:
+    """A date var as a date (None when unset), and back in dbt_vars as YYYY-MM-DD text: --vars
+    reads 2026-07-01 as a YAML date, which JSON (dbt's --vars) cannot carry."""
+    value = dbt_vars.get(name)
+    if value is None:
+        return None
+    try:
+        date = value if type(value) is dt.date else dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise PipelineError(f"{name} must be a date in YYYY-MM-DD form, got {value!r}", 2) from None
+    dbt_vars[name] = date.isoformat()
+    return date
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
     try:
-        dbt_vars = quality.parse_vars(args.vars)
+        dbt_vars = check_vars(quality.parse_vars(args.vars))
     except ValueError as error:
         raise PipelineError(str(error), exit_code=2) from None
-    if args.raw_dir is not None:
-        raw_dir = args.raw_dir.expanduser().resolve()
+    # --vars raw_dir=... is the same setting as --raw-dir: checked the same way
+    raw_dir_arg = args.raw_dir or (Path(dbt_vars["raw_dir"]) if dbt_vars.get("raw_dir") else None)
+    if raw_dir_arg is not None:
+        raw_dir = raw_dir_arg.expanduser().resolve()
         if not raw_dir.is_dir():
             raise PipelineError(f"raw input error: --raw-dir {raw_dir} is not a folder", exit_code=2)
         dbt_vars["raw_dir"] = str(raw_dir)
     if args.as_of is not None:
         dbt_vars["as_of"] = args.as_of.isoformat()
+    # one load date for dbt, the report and the summary, even when a run crosses midnight
+    load_date = _date_var(dbt_vars, "load_date") or dt.datetime.now(dt.timezone.utc).date()
+    dbt_vars["load_date"] = load_date.isoformat()
+    as_of = _date_var(dbt_vars, "as_of")
+    if as_of is not None and as_of > load_date:
+        option = "--as-of" if args.as_of is not None else "as_of"
+        raise PipelineError(
+            f"{option} {as_of} is after the load date {load_date}: rows dated after it are not "
+            "loaded yet (give an earlier as_of, or --vars load_date=YYYY-MM-DD)",
+            exit_code=2,
+        )
     warehouse = args.warehouse.expanduser().resolve()
     state_dir = warehouse.parent if args.target == "duckdb" else PROJECT_DIR / "warehouse" / args.target
     reports_dir = (args.reports_dir or state_dir / "reports").expanduser().resolve()
+    try:
+        if args.target == "duckdb" and not args.validate_only:
+            # the build file goes beside the warehouse
+            cli_checks.writable_folder(warehouse.parent, "--warehouse folder")
+        if args.target == "duckdb" and warehouse.exists():
+            # never build over (and publish in place of) a file that is not a warehouse
+            cli_checks.duckdb_file(warehouse, "--warehouse")
+        cli_checks.writable_folder(reports_dir, "--reports-dir")
+    except cli_checks.InputError as error:
+        raise PipelineError(str(error), exit_code=2) from None
     # incremental models assume the default as_of (macros/incremental.sql)
     full_refresh = args.full_refresh or "as_of" in dbt_vars
     if args.target != "duckdb":
@@ -238,6 +288,49 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(
         warehouse, reports_dir, dbt_vars, full_refresh, args.target, not args.skip_unit_tests
     )
+
+
+def current_inputs(settings: Settings) -> BuildInputs:
+    load_date = settings.dbt_vars.get("load_date")
+    return BuildInputs.of(raw_dir_of(settings), str(load_date) if load_date else None)
+
+
+def choose_build_mode(settings: Settings, report: RunReport) -> Settings:
+    """DuckDB: an incremental run continues the published build only when its inputs have just
+    grown since (scripts/build_inputs.py); otherwise the run rebuilds from an empty file, and
+    says so. Postgres and Spark always build in full, in new schemas."""
+    if not settings.on_duckdb:
+        report.inputs["build"] = "full (new schemas)"
+        return settings
+    settings = replace(settings, inputs=current_inputs(settings))
+    if not settings.warehouse.exists():
+        report.inputs["build"] = "full (nothing published yet)"
+        return settings
+    if settings.full_refresh:
+        report.inputs["build"] = "full (--as-of)" if "as_of" in settings.dbt_vars else "full (--full-refresh)"
+        return settings
+    import duckdb
+
+    try:
+        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+            previous = read_record(con)
+    except duckdb.Error as error:
+        raise PipelineError(
+            f"cannot read the published warehouse {settings.warehouse}: {str(error).splitlines()[0]}",
+            exit_code=2,
+        ) from None
+    reason = why_not_incremental(previous, settings.inputs, raw_dir_of(settings))
+    if reason is None:
+        report.inputs["build"] = "incremental"
+        return settings
+    print(f"inputs changed since the published build ({reason}): full rebuild", flush=True)
+    report.inputs["build"] = f"full (inputs changed: {reason})"
+    return replace(settings, full_refresh=True)
+
+
+def raw_dir_of(settings: Settings) -> Path | None:
+    raw_dir = settings.dbt_vars.get("raw_dir")
+    return Path(raw_dir) if raw_dir else None
 
 
 def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
@@ -396,8 +489,12 @@ def publish(settings: Settings) -> None:
         return
     import duckdb
 
-    # fold any write-ahead log into the file, so that the renamed file is complete on its own
+    # what the build was made from, published with it: the next run continues it only if its
+    # inputs have just grown (choose_build_mode); then fold any write-ahead log into the file,
+    # so that the renamed file is complete on its own
     with duckdb.connect(str(settings.build)) as con:
+        if settings.inputs is not None:
+            write_record(con, settings.inputs)
         con.execute("checkpoint")
     remove_database_file(settings.build.with_name(settings.build.name + ".wal"))
     if settings.warehouse.exists():
@@ -457,6 +554,7 @@ def write_run_report(report: RunReport, settings: Settings) -> Path:
         "",
         f"- started {document['started_at']}, finished {document['finished_at']}",
         f"- as of: {report.as_of or '-'}",
+        f"- load date: {report.load_date or '-'}",
     ]
     if report.reason:
         lines.append(f"- reason: {report.reason}")
@@ -481,7 +579,7 @@ def write_run_report(report: RunReport, settings: Settings) -> Path:
     return path
 
 
-def print_summary(wh: Any, facts: DataQuality) -> None:
+def print_summary(wh: Any, facts: DataQuality, load_date: str | None = None) -> None:
     types = wh.rows(
         f"""
         select summary.customer_type, summary.persons, summary.share_of_persons, summary.revenue
@@ -501,6 +599,8 @@ def print_summary(wh: Any, facts: DataQuality) -> None:
     )
 
     print()
+    if load_date:
+        print(f"Load date {load_date} (rows dated more than a day later are quarantined)")
     print(f"Summary as of {facts.as_of}")
     print()
     print("Persons by customer type")
@@ -641,7 +741,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.validate_only:
         return validate_published(settings)
 
-    report = RunReport(inputs={
+    report = RunReport(load_date=settings.dbt_vars["load_date"], inputs={
         "raw_dir": settings.dbt_vars.get("raw_dir", "demo seeds"), "vars": settings.dbt_vars,
         "target": settings.target, "unit_tests": settings.unit_tests,
     })
@@ -653,10 +753,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     install_signal_handlers(settings, report)
     try:
+        settings = choose_build_mode(settings, report)
         build_check_publish(settings, report)
         report.status = "succeeded"
         with open_published(settings) as wh:
-            print_summary(wh, data_quality_summary(wh))
+            print_summary(wh, data_quality_summary(wh), settings.dbt_vars["load_date"])
             # the charts and data-quality page (scripts/report.py) also shows this run's report
             report.docs["report"] = str(settings.reports_dir / REPORT_NAME)
             write_run_report(report, settings)
@@ -682,6 +783,10 @@ def validate_published(settings: Settings) -> int:
     report = RunReport()
     try:
         with open_published(settings) as wh:
+            try:
+                cli_checks.require_built(wh)
+            except cli_checks.InputError as error:
+                raise PipelineError(str(error), exit_code=2) from None
             run_validation(wh, settings, report)
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)

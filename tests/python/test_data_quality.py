@@ -26,7 +26,8 @@ BREAKERS = {
     "marts_schema": "alter table marts.fct_orders alter amount type double",
     "raw_quality": "update audit.row_reconciliation set quarantine_rate = 0.5 where raw_table = 'orders'",
     "marts_keys_and_volume": "update audit.mart_profiles set distinct_keys = row_count - 1 where mart_name = 'fct_orders'",
-    # (also: an empty mart beside kept inputs, see test_empty_mart_with_inputs_fails_volume)
+    # (also: a mart with fewer rows than its inputs give it, see
+    # test_mart_volume_is_compared_with_its_own_inputs_and_said_in_words)
     "dim_customers": "update marts.dim_customers set customer_type = 'vip' where person_id = 'c1'",
     "customer_lifecycle_stages": "update marts.customer_lifecycle_stages set stage_rank = 9 where person_id = 'c1'",
     "fct_orders": "update marts.fct_orders set amount = -1 where order_id = 'o1'",
@@ -157,11 +158,32 @@ def test_validate_script_exit_status_and_docs(good_warehouse: Path, tmp_path: Pa
         assert len(lines) == len(SUITES)
 
 
-def test_empty_mart_with_inputs_fails_volume(good_warehouse: Path, tmp_path: Path):
+def test_mart_volume_is_compared_with_its_own_inputs_and_said_in_words(good_warehouse: Path, tmp_path: Path):
+    """A mart that lost a row fails marts_keys_and_volume, and the failing line says which mart
+    and what was expected: mart_profiles recomputed by dbt on the damaged marts."""
+    import os
+    import subprocess
+
     broken = broken_copy(
         good_warehouse, tmp_path,
-        "update audit.mart_profiles set row_count = 0, distinct_keys = 0 where mart_name = 'fct_orders'",
+        "delete from marts.fct_orders where order_id = 'o1';"
+        "delete from marts.customer_lifecycle_stages where person_id = 'c1' and stage_rank = 3",
     )
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "run", "--select", "mart_profiles",
+         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+         "--target-path", str(tmp_path / "dbt_target"), "--log-path", str(tmp_path / "dbt_logs")],
+        cwd=PROJECT_DIR, env={**os.environ, "LIFECYCLE_WAREHOUSE": str(broken), "DO_NOT_TRACK": "1"},
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
     results = {r.name: r for r in validate_file(broken, tmp_path / "docs", DEFAULT_PARAMETERS)}
-    assert results["marts_keys_and_volume"].status == "failed"
-    assert any("greater_than_b(row_count)" in text for text in results["marts_keys_and_volume"].failed)
+    volume = results["marts_keys_and_volume"]
+    assert volume.status == "failed"
+    assert volume.failed == [
+        "expect_column_values_to_be_null(volume_problem) e.g. ["
+        "'customer_lifecycle_stages has 29 rows, expected 30: each person with a stage: one row "
+        "per stage up to the highest one reached', "
+        "'fct_orders has 6 rows, expected 7: one row per kept order']"
+    ]
+    assert "FAILED   marts_keys_and_volume (1 batch, 6 rows, failed: " in volume.line()

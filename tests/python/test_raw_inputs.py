@@ -142,16 +142,31 @@ def test_parquet_parts_and_optional_columns_give_the_same_marts(raw_dir: Path, t
 
 
 def test_failed_model_is_one_line_naming_the_model(raw_dir: Path, tmp_path: Path):
-    run = run_pipeline(
-        tmp_path / "w.duckdb", "--raw-dir", str(raw_dir), "--vars", "lapsed_after_days=soon"
-    )
+    # A published warehouse whose incremental staging table predates incremental processing: the
+    # model refuses to continue from it (macros/incremental.sql), a genuine model failure. (Bad
+    # vars no longer reach a model: they are refused before anything runs, test_vars.py.)
+    # It records the same inputs as the run's, so that the run continues it instead of
+    # rebuilding (test_switching_inputs.py).
+    from build_inputs import BuildInputs, write_record
+
+    published = tmp_path / "w.duckdb"
+    with duckdb.connect(str(published)) as con:
+        con.execute("create schema staging")
+        con.execute("create table staging.stg_raw__orders (order_id varchar)")
+        write_record(con, BuildInputs.of(raw_dir.resolve(), "2026-07-01"))
+    before = published.read_bytes()
+    run = run_pipeline(published, "--raw-dir", str(raw_dir), "--vars", "load_date=2026-07-01")
     assert run.returncode == 1, run.stderr[-2000:]
     error_lines = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
     assert len(error_lines) == 1, run.stderr
-    assert error_lines[0].startswith("error: build failed: model int_customer_types: Binder Error")
+    assert error_lines[0].startswith(
+        "error: build failed: model stg_raw__orders: "
+    ), error_lines[0]
+    assert "rebuild it once with --full-refresh" in error_lines[0]
     assert error_lines[0].endswith(
-        f"(nothing published; failed build kept at {tmp_path / 'w.build.duckdb'})"
+        f"(published warehouse untouched; failed build kept at {tmp_path / 'w.build.duckdb'})"
     )
+    assert published.read_bytes() == before
     assert "Traceback" not in run.stderr + run.stdout
 
 
