@@ -50,7 +50,8 @@ def types_by_person(warehouse: Path) -> dict[str, str]:
 
 def test_successful_run_publishes_reports_and_keeps_a_backup(published: Path, tmp_path: Path):
     before = digest(published)
-    run = run_pipeline(published, "--raw-dir", str(WORKED_EXAMPLE), "--as-of", "2026-12-31")
+    run = run_pipeline(published, "--raw-dir", str(WORKED_EXAMPLE), "--as-of", "2026-12-31",
+        "--vars", "load_date=2026-12-31")
     assert run.returncode == 0, run.stderr[-3000:]
     backup = published.with_name("lifecycle.previous.duckdb")
     assert digest(backup) == before
@@ -123,7 +124,8 @@ def test_reader_holding_the_published_file_is_not_broken(published: Path):
     )
     assert reader.stdout.readline().strip() == "ready"
     before = types_by_person(published)
-    run = run_pipeline(published, "--raw-dir", str(WORKED_EXAMPLE), "--as-of", "2026-12-31")
+    run = run_pipeline(published, "--raw-dir", str(WORKED_EXAMPLE), "--as-of", "2026-12-31",
+        "--vars", "load_date=2026-12-31")
     assert run.returncode == 0, run.stderr[-3000:]
     out, _ = reader.communicate(timeout=120)
     distinct_answers, answer = out.split()
@@ -137,7 +139,8 @@ def test_killed_run_leaves_the_published_warehouse_intact(published: Path):
     env = {k: v for k, v in os.environ.items() if k != "LIFECYCLE_WAREHOUSE"}
     process = subprocess.Popen(
         [sys.executable, str(PIPELINE), "--warehouse", str(published), "--raw-dir",
-         str(WORKED_EXAMPLE), "--as-of", "2026-12-31"],
+         str(WORKED_EXAMPLE), "--as-of", "2026-12-31",
+        "--vars", "load_date=2026-12-31"],
         cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     for line in process.stdout:
@@ -151,7 +154,8 @@ def test_killed_run_leaves_the_published_warehouse_intact(published: Path):
     assert digest(published) == before
     assert types_by_person(published)["c2"] == "new"
 
-    again = run_pipeline(published, "--raw-dir", str(WORKED_EXAMPLE), "--as-of", "2026-12-31")
+    again = run_pipeline(published, "--raw-dir", str(WORKED_EXAMPLE), "--as-of", "2026-12-31",
+        "--vars", "load_date=2026-12-31")
     assert again.returncode == 0, again.stderr[-3000:]
     assert types_by_person(published)["c2"] == "lapsed"
 
