@@ -85,18 +85,59 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def data_quality_summary(wh: Warehouse, run_report: Path | None = None) -> DataQuality:
+def data_quality_summary(
+    wh: Warehouse, run_report: Path | None = None, given_as_of: str | None = None
+) -> DataQuality:
     """The data-quality figures of the warehouse's audit tables, and run_report.json if there.
-    The pipeline's summary and run report use the same figures."""
-    as_of = wh.scalar(f"select max(as_of_date) from {wh.relation('intermediate.int_as_of_date')}")
-    reconciliation = wh.rows(
-        f"""
-        select raw_table, raw_rows, kept_rows, collapsed_rows, quarantined_rows, after_as_of_rows
-        from {wh.relation('audit.row_reconciliation')}
-        order by raw_table
-        """
+    The pipeline's summary and run report use the same figures. given_as_of is the as_of the run
+    was given (--as-of), if any."""
+    loaded = _read_run_report(run_report)
+    return DataQuality(
+        as_of=read_as_of(wh, given_as_of or (loaded or {}).get("as_of")),
+        reconciliation=wh.rows(
+            f"""
+            select raw_table, raw_rows, kept_rows, collapsed_rows, quarantined_rows, after_as_of_rows
+            from {wh.relation('audit.row_reconciliation')}
+            order by raw_table
+            """
+        ),
+        quarantine_reasons=_quarantine_reasons(wh),
+        unknown_event_touchpoints=wh.scalar(
+            f"select count(*) from {wh.relation('marts.fct_touchpoints')} where lifecycle_stage is null"
+        ),
+        run_report=loaded,
+        run_report_path=run_report if loaded is not None else None,
     )
-    reasons = wh.rows(
+
+
+def read_as_of(wh: Warehouse, known: str | None = None) -> dt.date | None:
+    """The date the marts describe, as the marts say it: every row of dim_customers carries it.
+    The intermediate models are not for consumers, so int_as_of_date is not read. A build with
+    nobody as of that date (an --as-of before all data, or no kept row) has no row to say it:
+    then the as_of the run was given or recorded in run_report.json (`known`), if any."""
+    as_of = wh.scalar(f"select max(as_of_date) from {wh.relation('marts.dim_customers')}")
+    if as_of is None and known:
+        try:
+            return dt.date.fromisoformat(str(known))
+        except ValueError:
+            log.warning("ignoring an as-of that is not a date: %r", known)
+    # Spark and some drivers give a datetime for a date column
+    return as_of.date() if isinstance(as_of, dt.datetime) else as_of
+
+
+def _read_run_report(path: Path | None) -> dict[str, Any] | None:
+    if path is None or not path.is_file():
+        return None
+    try:
+        content = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        log.warning("cannot read %s: %s", path, error)
+        return None
+    return content if isinstance(content, dict) else {"report": content}
+
+
+def _quarantine_reasons(wh: Warehouse) -> list[tuple[Any, ...]]:
+    return wh.rows(
         f"""
         select raw_table, quarantine_reason, row_count from (
             select 'orders' as raw_table, quarantine_reason, count(*) as row_count
@@ -109,25 +150,6 @@ def data_quality_summary(wh: Warehouse, run_report: Path | None = None) -> DataQ
         ) as reasons
         order by raw_table, quarantine_reason
         """
-    )
-    unknown_events = wh.scalar(
-        f"select count(*) from {wh.relation('marts.fct_touchpoints')} where lifecycle_stage is null"
-    )
-    loaded: dict[str, Any] | None = None
-    if run_report is not None and run_report.is_file():
-        try:
-            content = json.loads(run_report.read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            log.warning("cannot read %s: %s", run_report, error)
-        else:
-            loaded = content if isinstance(content, dict) else {"report": content}
-    return DataQuality(
-        as_of=as_of,
-        reconciliation=reconciliation,
-        quarantine_reasons=reasons,
-        unknown_event_touchpoints=unknown_events,
-        run_report=loaded,
-        run_report_path=run_report if loaded is not None else None,
     )
 
 
