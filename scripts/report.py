@@ -344,7 +344,8 @@ def funnel_section(wh: Warehouse) -> Section:
             "Each bar counts the persons who have reached a stage by the as-of date; a person "
             "who reached a later stage is counted in every stage before it. The percentage is "
             "of the persons at awareness (hover a bar for the share of the stage before). "
-            "Persons seen only through unknown event types have no stage and are not here."
+            "Persons with no observed stage (for example, seen only through unknown event types) "
+            "are not in the funnel."
         ),
         charts=[Chart("funnel", _style(figure, "Persons who reached each lifecycle stage", 440))],
     )
