@@ -530,10 +530,10 @@ def generate_dbt_docs(settings: Settings) -> Path:
     return target
 
 
-def read_warehouse_facts(wh: Any, report: RunReport) -> DataQuality:
+def read_warehouse_facts(wh: Any, report: RunReport, given_as_of: str | None) -> DataQuality:
     """As-of date, table row counts and quarantine reasons, for the run report; returns the
-    data-quality figures that the summary prints too."""
-    facts = data_quality_summary(wh)
+    data-quality figures that the summary prints too. given_as_of: the run's --as-of, if any."""
+    facts = data_quality_summary(wh, given_as_of=given_as_of)
     report.as_of = facts.as_of.isoformat() if facts.as_of else None
     for table in wh.tables(REPORTED_SCHEMAS):
         report.row_counts[table] = wh.scalar(f"select count(*) from {wh.relation(table)}")
@@ -677,7 +677,7 @@ def build_check_publish(settings: Settings, report: RunReport) -> None:
     build = steps.run("build", run_dbt, "build", build_command, settings)
     report.dbt_results = dbt_node_results(build)
     with open_build(settings) as wh:
-        read_warehouse_facts(wh, report)
+        read_warehouse_facts(wh, report, settings.dbt_vars.get("as_of"))
         steps.run("validate", run_validation, wh, settings, report)
     report.docs["dbt_docs"] = str(steps.run("docs", generate_dbt_docs, settings))
     steps.run("publish", publish, settings)
@@ -757,7 +757,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_check_publish(settings, report)
         report.status = "succeeded"
         with open_published(settings) as wh:
-            print_summary(wh, data_quality_summary(wh), settings.dbt_vars["load_date"])
+            facts = data_quality_summary(wh, given_as_of=settings.dbt_vars.get("as_of"))
+            print_summary(wh, facts, settings.dbt_vars["load_date"])
             # the charts and data-quality page (scripts/report.py) also shows this run's report
             report.docs["report"] = str(settings.reports_dir / REPORT_NAME)
             write_run_report(report, settings)
