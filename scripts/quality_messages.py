@@ -9,8 +9,8 @@ people (1,204; 11.1 %), never GX's expectation names or numpy reprs:
 Row-level suites get a sentence per expectation type (`generic`), identifying rows by the
 dataset's `key` columns. Suites over one-row-per-thing audit tables give each expectation a
 template in its `meta.message` instead, filled once per failing row with the row's columns
-(`{raw_table}`; `{quarantine_rate:%}` as a percentage, `{row_count:@row}` with its noun), `{value}` (the checked column),
-`{limit}` and `{limit_name}` (the bound crossed and its suite parameter), `{observed}` (a table
+(`{raw_table}`; `{quarantine_rate:%}` as a percentage, `{row_count:@row}` with its noun),
+`{value}` (the checked column), `{limit}` and `{limit_name}` (the bound crossed and its suite parameter), `{observed}` (a table
 expectation's observed value) and the `DETAILS` below, computed only when a template asks.
 Failing rows are collected over every batch of a suite, so a count is for the whole table.
 """
@@ -158,9 +158,10 @@ class Finding:
     @property
     def kwargs(self) -> dict[str, Any]:
         """The kwargs with suite parameters ({"$PARAMETER": name}) replaced by their values."""
+        kwargs = self.item.get("kwargs", {})
         return {
-            name: self.parameters.get(value["$PARAMETER"]) if isinstance(value, dict) and "$PARAMETER" in value else value
-            for name, value in self.item.get("kwargs", {}).items()
+            name: self.parameters.get(name_of) if (name_of := self.parameter_name(name)) else value
+            for name, value in kwargs.items()
         }
 
     def parameter_name(self, kwarg: str) -> str | None:
@@ -171,10 +172,6 @@ class Finding:
     def columns(self) -> list[str]:
         kwargs = self.item.get("kwargs", {})
         return [kwargs[name] for name in ("column", "column_A", "column_B") if kwargs.get(name)]
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.unexpected or self.observed or self.errors)
 
     def add(self, result: Any, frame: Any, batch: int, error: str | None) -> None:
         """Adds one batch's GX result (SUMMARY format) and the frame it was computed on."""
@@ -309,7 +306,8 @@ def messages(finding: Finding, dataset: Dataset, context: Context) -> list[tuple
     """What a finding prints, as (errored, failed or warned; sentence): one sentence per failing
     row for a template, else one sentence."""
     what = " and ".join(finding.columns) or words(finding.type)
-    lines = [("errored", f"{dataset.subject}: could not check {what}: {error}") for error in dict.fromkeys(finding.errors)]
+    lines = [("errored", f"{dataset.subject}: could not check {what}: {error}")
+             for error in dict.fromkeys(finding.errors)]
     if not (finding.unexpected or finding.observed):
         return lines
     kind = "warned" if finding.warning else "failed"

@@ -47,6 +47,8 @@ BREAKAGES = [
     "update marts.fct_orders set amount = -1 where order_id = 'o1'",
 ]
 AMBER = "rgb(255, 193, 7)"  # bootstrap 4's text-warning
+# An address on another host, with or without a scheme.
+REMOTE = re.compile(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}[^\s\"'<>)]*")
 
 
 class VisibleText(HTMLParser):
@@ -291,7 +293,7 @@ def test_data_docs_pages_refer_to_nothing_remote(judged_docs: tuple[Path, dict[s
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".html":
             text = re.sub(r"<a\b[^>]*>", "", text)
-            remote += [f"{path.relative_to(docs)}: {url}" for url in re.findall(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}[^\s\"'<>)]*", text)]
+            remote += [f"{path.relative_to(docs)}: {url}" for url in REMOTE.findall(text)]
             references = re.findall(r'(?:src|href)="([^"#][^"]*)"', text)
         else:
             references = [ref.strip("'\"") for ref in re.findall(r"url\(([^)]*)\)", text)]

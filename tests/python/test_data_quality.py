@@ -446,7 +446,8 @@ def test_every_suite_kind_has_a_message_case():
     (1204, "1,204"), (np.int64(1204), "1,204"), (np.float64(3.0), "3"), (-2.5, "-2.5"),
     (1234567.891, "1,234,567.89"), (0.001234, "0.0012"), (None, "null"), (float("nan"), "null"),
     (np.bool_(True), "true"), (pd.Timestamp("2026-01-01"), "2026-01-01"),
-    (pd.Timestamp("2026-01-01 09:30"), "2026-01-01 09:30:00"), (np.datetime64("2026-01-01T09:30"), "2026-01-01 09:30:00"),
+    (pd.Timestamp("2026-01-01 09:30"), "2026-01-01 09:30:00"),
+    (np.datetime64("2026-01-01T09:30"), "2026-01-01 09:30:00"),
 ])
 def test_values_are_written_for_people(value: object, text: str):
     assert messages.human(value) == text
