@@ -564,7 +564,11 @@ def write_run_report(report: RunReport, settings: Settings) -> Path:
     lines += [f"- {step['name']}: {step['status']} in {step['seconds']:.1f} s" for step in report.steps]
     if report.expectations:
         lines += ["", "## Expectation suites", ""]
-        lines += [f"- {suite['suite']}: {suite['status']}" for suite in report.expectations]
+        for suite in report.expectations:
+            lines.append(f"- {suite['suite']}: {suite['status']}")
+            # the same sentences as the run printed (scripts/quality_messages.py)
+            for kind, label in (("errored", "error"), ("failed", "fail"), ("warned", "warn")):
+                lines += [f"  - {label}: {text}" for text in suite.get(kind, [])]
     if report.dbt_results.get("not_passed"):
         lines += ["", "## dbt tests that did not pass", ""]
         lines += [
@@ -638,7 +642,8 @@ def run_validation(wh: Any, settings: Settings, report: RunReport) -> None:
     report.expectations = [result.as_dict() for result in results]
     report.docs["data_docs"] = str(docs_dir / "index.html")
     for result in results:
-        print(f"  {result.line()}")
+        for line in result.lines():
+            print(f"  {line}")
     broken = [result.name for result in results if result.status not in {"passed", "warned"}]
     if broken:
         raise PipelineError(f"validate failed: suites {', '.join(broken)} did not pass")

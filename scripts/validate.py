@@ -10,7 +10,12 @@ audit schema, so memory stays bounded by the batch size whatever the size of the
 
 GX runs on its pandas engine (its SQL engine fails every expectation on DuckDB, see STACK.md).
 An expectation that raises is reported as an error and fails its suite; it never counts as a pass.
-Severity "warning" expectations only warn. Data Docs (static HTML) are written to --docs-dir.
+Severity "warning" expectations only warn. Each problem is printed in words under its suite
+(scripts/quality_messages.py), e.g.
+  FAILED   raw_quality (1 batch, 2 rows)
+      fail  orders: 11.1 % of rows quarantined (invalid_amount 9.8 %, missing_id 1.3 %) > quarantine_fail_rate 10 %
+Data Docs (static HTML, offline, warnings shown as warnings: scripts/data_docs.py) are written
+to --docs-dir.
 
 Exit status: 0 when every suite passed (possibly with warnings), 1 otherwise, 2 on bad usage.
 """
@@ -21,7 +26,6 @@ import argparse
 import json
 import logging
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -33,7 +37,9 @@ from typing import Any
 import yaml
 
 import cli_checks
+import data_docs
 import dbt_vars
+import quality_messages as messages
 from warehouse import TARGETS, Warehouse, WarehouseError, connect
 
 # GX would otherwise try to send usage statistics (there is no network to send them to).
@@ -45,33 +51,8 @@ DEFAULT_BATCH_ROWS = 500_000
 # Suite parameters ($PARAMETER in the suite files) are dbt vars of dbt_project.yml.
 SUITE_PARAMETERS = ("quarantine_warn_rate", "quarantine_fail_rate")
 
-# Data Docs load their styles and scripts from CDNs, which a closed network (CI, many BI hosts)
-# cannot reach: the page then shows no table at all. The same files come from the npm registry
-# (make docs-assets, scripts/data_docs_assets/package.json) and are copied next to the docs.
-DATA_DOCS_ASSETS = PROJECT_DIR / "scripts" / "data_docs_assets" / "node_modules"
-CDN_ASSETS = {
-    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": "bootstrap/dist/css/bootstrap.min.css",
-    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": "bootstrap/dist/js/bootstrap.min.js",
-    "https://code.jquery.com/jquery-3.7.1.min.js": "jquery/dist/jquery.min.js",
-    "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js": "popper.js/dist/umd/popper.min.js",
-    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js": "bootstrap-table/dist/bootstrap-table.min.js",
-    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.css": "bootstrap-table/dist/bootstrap-table.min.css",
-    "https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js":
-        "bootstrap-table/dist/extensions/filter-control/bootstrap-table-filter-control.min.js",
-    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css":
-        "bootstrap-table/dist/extensions/filter-control/bootstrap-table-filter-control.min.css",
-    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css":
-        "bootstrap-table/dist/extensions/filter-control/bootstrap-table-filter-control.css",
-    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js":
-        "bootstrap-datepicker/dist/js/bootstrap-datepicker.min.js",
-    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css":
-        "bootstrap-datepicker/dist/css/bootstrap-datepicker.min.css",
-    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": "@fortawesome/fontawesome-free/css/all.min.css",
-}
-# Copied whole because the stylesheets above refer to them relatively (../webfonts/...).
-CDN_ASSET_FOLDERS = ("@fortawesome/fontawesome-free/webfonts",)
-# GX's logo carries a tracking query string; offline it only delays the page.
-GX_LOGO = re.compile(r'src="https://great-expectations-web-assets\.s3[^"]*"')
+# How each kind of problem is labelled under its suite's line.
+LABELS = {"failed": "fail", "warned": "warn", "errored": "error"}
 
 log = logging.getLogger("validate")
 
@@ -86,16 +67,30 @@ class SuiteResult:
     status: str  # passed, warned, failed or errored
     batches: int
     rows: int
+    # what went wrong, in words (scripts/quality_messages.py)
     failed: list[str] = field(default_factory=list)
     warned: list[str] = field(default_factory=list)
     errored: list[str] = field(default_factory=list)
+    # each batch's Data Docs page and how the run judged it (not in the run report)
+    pages: list[data_docs.ValidationPage] = field(default_factory=list, repr=False)
 
     def line(self) -> str:
-        details = [f"{self.batches} batch{'es' if self.batches != 1 else ''}", f"{self.rows:,} rows"]
-        for label, items in (("failed", self.failed), ("errored", self.errored), ("warned", self.warned)):
-            if items:
-                details.append(f"{label}: {'; '.join(items)}")
-        return f"{self.status.upper():<8} {self.name} ({', '.join(details)})"
+        """The suite's status line."""
+        batches = f"{self.batches} batch{'es' if self.batches != 1 else ''}"
+        rows = f"{self.rows:,} row{'s' if self.rows != 1 else ''}"
+        return f"{self.status.upper():<8} {self.name} ({batches}, {rows})"
+
+    def sentences(self) -> list[str]:
+        """Each problem on a line of its own, labelled: `fail  fct_orders: ...`."""
+        return [
+            f"{LABELS[kind]:<5} {text}"
+            for kind, texts in (("errored", self.errored), ("failed", self.failed), ("warned", self.warned))
+            for text in texts
+        ]
+
+    def lines(self) -> list[str]:
+        """What is printed: the status line, then each problem indented beneath it."""
+        return [self.line(), *(f"    {sentence}" for sentence in self.sentences())]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -127,7 +122,9 @@ def suite_parameters(dbt_vars: dict[str, Any]) -> dict[str, Any]:
     return {name: merged[name] for name in SUITE_PARAMETERS}
 
 
-def load_suite_file(path: Path) -> tuple[Any, dict[str, Any]]:
+def load_suite_file(path: Path) -> tuple[Any, dict[str, Any], list[dict[str, Any]]]:
+    """The GX suite, its meta.dataset, and its expectations as written (with their $PARAMETER
+    references and meta.message templates, which the messages need)."""
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
@@ -146,7 +143,7 @@ def load_suite_file(path: Path) -> tuple[Any, dict[str, Any]]:
     suite = gx.ExpectationSuite(
         name=document["name"], expectations=expectations, meta=document.get("meta", {})
     )
-    return suite, document["meta"]["dataset"]
+    return suite, document["meta"]["dataset"], document["expectations"]
 
 
 def dataset_batches(wh: Warehouse, dataset: dict[str, Any], batch_rows: int) -> Iterator[Any]:
@@ -184,14 +181,15 @@ def raised(exception_info: Any) -> bool:
     return bool(getattr(exception_info, "raised_exception", False))
 
 
-def describe(result: Any) -> str:
-    config = result.expectation_config
-    column = config.kwargs.get("column") or config.kwargs.get("column_A") or ""
-    unexpected = (result.result or {}).get("partial_unexpected_list")
-    text = f"{config.type}({column})" if column else config.type
-    if unexpected:
-        text += f" e.g. {unexpected[:3]}"
-    return text
+def exception_text(exception_info: Any) -> str:
+    """The first line of the first exception message GX recorded."""
+    if isinstance(exception_info, dict):
+        if exception_info.get("raised_exception"):
+            return str(exception_info.get("exception_message") or "error").strip().splitlines()[0]
+        for value in exception_info.values():
+            if isinstance(value, dict) and raised(value):
+                return exception_text(value)
+    return str(getattr(exception_info, "exception_message", None) or "error").strip().splitlines()[0]
 
 
 def make_context(project_dir: Path, docs_dir: Path) -> Any:
@@ -237,7 +235,7 @@ def validate(
         context = make_context(Path(project_dir), docs_dir)
         source = context.data_sources.add_pandas("warehouse")
         for path in suite_files:
-            suite, dataset = load_suite_file(path)
+            suite, dataset, items = load_suite_file(path)
             suite = context.suites.add(suite)
             asset = source.add_dataframe_asset(suite.name)
             definition = context.validation_definitions.add(
@@ -247,61 +245,83 @@ def validate(
                     suite=suite,
                 )
             )
-            results.append(run_suite(wh, definition, dataset, parameters, batch_rows))
-            log.debug("%s", results[-1].line())
+            results.append(run_suite(wh, definition, dataset, items, parameters, batch_rows))
+            log.debug("%s", "\n".join(results[-1].lines()))
         context.build_data_docs()
-    localize_data_docs(docs_dir)
+    write_data_docs(docs_dir, results)
     return results
 
 
-def localize_data_docs(docs_dir: Path) -> None:
-    """Points the Data Docs pages at local copies of their CDN assets (see CDN_ASSETS)."""
-    if not DATA_DOCS_ASSETS.is_dir():
-        log.warning(
-            "Data Docs keep their CDN links (no %s; run `make docs-assets`): offline they show "
-            "no tables", DATA_DOCS_ASSETS,
-        )
-        return
-    vendor = docs_dir / "static" / "vendor"
-    for relative in [*CDN_ASSETS.values(), *CDN_ASSET_FOLDERS]:
-        source, target = DATA_DOCS_ASSETS / relative, vendor / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, dirs_exist_ok=True)
-        else:
-            shutil.copyfile(source, target)
-    for page in docs_dir.rglob("*.html"):
-        text = page.read_text(encoding="utf-8")
-        prefix = os.path.relpath(vendor, page.parent)
-        for url, relative in CDN_ASSETS.items():
-            text = text.replace(f'"{url}"', f'"{prefix}/{relative}"')
-        page.write_text(GX_LOGO.sub('src=""', text), encoding="utf-8")
+def write_data_docs(docs_dir: Path, results: Sequence[SuiteResult]) -> None:
+    """Offline assets, and the run's verdicts on GX's pages (scripts/data_docs.py). The docs are
+    for people: what cannot be done is logged, it does not fail the validation."""
+    remote = data_docs.localize(docs_dir)
+    if remote and data_docs.DATA_DOCS_ASSETS.is_dir():
+        log.warning("Data Docs still load %s from the network (GX markup changed?)", ", ".join(remote))
+    problems = data_docs.tell_the_run(docs_dir, [page for result in results for page in result.pages])
+    for problem in problems:
+        log.warning("Data Docs may not match the run: %s", problem)
 
 
 def run_suite(
-    wh: Warehouse, definition: Any, dataset: dict[str, Any], parameters: dict[str, Any], batch_rows: int
+    wh: Warehouse,
+    definition: Any,
+    dataset: dict[str, Any],
+    items: Sequence[dict[str, Any]],
+    parameters: dict[str, Any],
+    batch_rows: int,
 ) -> SuiteResult:
+    """Validates every batch, gathering each expectation's failing rows over all of them, so
+    that a message counts for the whole table; the messages are written at the end."""
     outcome = SuiteResult(name=definition.name, status="passed", batches=0, rows=0)
+    # the results name their expectation by id; the suite file's items are in the suite's order
+    by_id = {
+        expectation.id: messages.Finding(item=item, parameters=parameters)
+        for expectation, item in zip(definition.suite.expectations, items, strict=True)
+    }
+    context = messages.Context(wh=wh, items=items)
+    batch_statuses: list[tuple[Any, str]] = []
     for frame in dataset_batches(wh, dataset, batch_rows):
         outcome.batches += 1
         outcome.rows += len(frame)
+        if dataset["kind"] == "columns":
+            context.columns_seen += [str(value) for value in frame["column_and_type"]]
         validation = definition.run(
             batch_parameters={"dataframe": frame}, expectation_parameters=parameters
         )
+        kinds = set()
         for result in validation.results:
-            text = describe(result)
-            if raised(result.exception_info):
-                outcome.errored.append(text)
+            finding = by_id[result.expectation_config.id]
+            error = exception_text(result.exception_info) if raised(result.exception_info) else None
+            finding.add(result, frame, outcome.batches, error)
+            if error is not None:
+                kinds.add("errored")
             elif not result.success:
-                severity = str(getattr(result.expectation_config, "severity", "critical"))
-                (outcome.warned if "warning" in severity.lower() else outcome.failed).append(text)
-    if outcome.errored:
-        outcome.status = "errored"
-    elif outcome.failed:
-        outcome.status = "failed"
-    elif outcome.warned:
-        outcome.status = "warned"
+                kinds.add("warned" if finding.warning else "failed")
+        batch_statuses.append((validation.meta["run_id"], worst(kinds)))
+    findings = list(by_id.values())
+    messages.drop_repeated_warnings(findings)
+    described = messages.Dataset.from_meta(dataset)
+    lists = {"errored": outcome.errored, "failed": outcome.failed, "warned": outcome.warned}
+    for finding in findings:
+        for kind, text in messages.messages(finding, described, context):
+            lists[kind].append(text)
+    outcome.status = worst(
+        {kind for kind, texts in (("errored", outcome.errored), ("failed", outcome.failed),
+                                  ("warned", outcome.warned)) if texts}
+    )
+    outcome.pages = [
+        data_docs.ValidationPage(definition.name, *run_id.to_tuple(), status, outcome.sentences())
+        for run_id, status in batch_statuses
+    ]
     return outcome
+
+
+def worst(kinds: set[str]) -> str:
+    for status in ("errored", "failed", "warned"):
+        if status in kinds:
+            return status
+    return "passed"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -388,7 +408,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: validation could not run: {error}", file=sys.stderr)
         return 1
     for result in results:
-        print(result.line())
+        print("\n".join(result.lines()))
     print(f"Data Docs: {docs_dir / 'index.html'}")
     return 0 if all(result.status in {"passed", "warned"} for result in results) else 1
 

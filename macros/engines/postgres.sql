@@ -103,6 +103,12 @@
 {%- endmacro %}
 
 
+{#- to_char with a literal comma: the G pattern would follow the server's locale. -#}
+{% macro postgres__format_count(expression) -%}
+    to_char(cast({{ expression }} as bigint), 'FM9,999,999,999,999,999,990')
+{%- endmacro %}
+
+
 {#- Postgres has no median aggregate; the continuous percentile interpolates like DuckDB's. -#}
 {% macro postgres__median(expression) -%}
     percentile_cont(0.5) within group (order by {{ expression }})

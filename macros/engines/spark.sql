@@ -202,3 +202,9 @@
 {% macro spark__amount_per(amount, count) -%}
     cast(floor(cast({{ amount }} as double) / {{ count }} * 100 + 0.5) / 100 as decimal(18, 2))
 {%- endmacro %}
+
+
+{#- format_number with 0 decimals writes the thousands separators, whatever the locale. -#}
+{% macro spark__format_count(expression) -%}
+    format_number(cast({{ expression }} as bigint), 0)
+{%- endmacro %}

@@ -9,11 +9,14 @@ import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import CASES_DIR, PROJECT_DIR, run_pipeline
 
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+import quality_messages as messages  # noqa: E402
 import validate as quality  # noqa: E402
 from warehouse import DuckDBWarehouse  # noqa: E402
 
@@ -114,7 +117,9 @@ def test_an_erroring_expectation_fails_its_suite(good_warehouse: Path, tmp_path:
     }))
     [result] = validate_file(good_warehouse, tmp_path / "docs", DEFAULT_PARAMETERS, suites)
     assert result.status == "errored"
-    assert result.errored
+    [line] = result.sentences()
+    # the table and the column in words, then GX's own first line of the error
+    assert line.startswith("error fct_orders: could not check no_such_column: "), line
 
 
 def test_tables_are_validated_in_bounded_batches(good_warehouse: Path, tmp_path: Path):
@@ -156,6 +161,13 @@ def test_validate_script_exit_status_and_docs(good_warehouse: Path, tmp_path: Pa
         assert (tmp_path / "docs" / "index.html").is_file()
         lines = [line for line in done.stdout.splitlines() if line.split(" ")[0] in {"PASSED", "FAILED", "WARNED", "ERRORED"}]
         assert len(lines) == len(SUITES)
+    # the broken suite's line, then what broke it in words, indented beneath
+    printed = done.stdout.splitlines()
+    at = printed.index("FAILED   fct_orders (1 batch, 7 rows)")
+    assert printed[at + 1:at + 3] == [
+        "    fail  fct_orders: 1 of 7 rows has amount below 0: -1 (order_id o1)",
+        "PASSED   fct_touchpoints (1 batch, 6 rows)",
+    ]
 
 
 def test_mart_volume_is_compared_with_its_own_inputs_and_said_in_words(good_warehouse: Path, tmp_path: Path):
@@ -167,7 +179,10 @@ def test_mart_volume_is_compared_with_its_own_inputs_and_said_in_words(good_ware
     broken = broken_copy(
         good_warehouse, tmp_path,
         "delete from marts.fct_orders where order_id = 'o1';"
-        "delete from marts.customer_lifecycle_stages where person_id = 'c1' and stage_rank = 3",
+        "delete from marts.customer_lifecycle_stages where person_id = 'c1' and stage_rank = 3;"
+        # an empty mart names its inputs, with the count written for people
+        "delete from marts.fct_touchpoints;"
+        "update audit.row_reconciliation set kept_rows = 1204 where raw_table = 'touchpoints'",
     )
     done = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "run", "--select", "mart_profiles",
@@ -180,10 +195,266 @@ def test_mart_volume_is_compared_with_its_own_inputs_and_said_in_words(good_ware
     results = {r.name: r for r in validate_file(broken, tmp_path / "docs", DEFAULT_PARAMETERS)}
     volume = results["marts_keys_and_volume"]
     assert volume.status == "failed"
-    assert volume.failed == [
-        "expect_column_values_to_be_null(volume_problem) e.g. ["
-        "'customer_lifecycle_stages has 29 rows, expected 30: each person with a stage: one row "
-        "per stage up to the highest one reached', "
-        "'fct_orders has 6 rows, expected 7: one row per kept order']"
+    assert volume.lines() == [
+        "FAILED   marts_keys_and_volume (1 batch, 6 rows)",
+        "    fail  customer_lifecycle_stages has 29 rows, expected 30: each person with a stage: one "
+        "row per stage up to the highest one reached",
+        "    fail  fct_orders has 6 rows, expected 7: one row per kept order",
+        "    fail  fct_touchpoints is empty although touchpoints has 1,204 kept rows",
     ]
-    assert "FAILED   marts_keys_and_volume (1 batch, 6 rows, failed: " in volume.line()
+
+
+# --- what a failed or warned suite says (issue 12) ----------------------------------------------
+# Each case builds the few tables one suite reads, directly with duckdb, and gives the exact lines
+# the suite prints. No pipeline run: the sentences depend on the audit tables' values only.
+
+RAW_RECONCILIATION = (
+    "create schema audit; create table audit.row_reconciliation as select * from (values {rows}) "
+    "as t(raw_table, raw_rows, kept_rows, collapsed_rows, quarantined_rows, after_as_of_rows, "
+    "unaccounted_rows, quarantine_rate)"
+)
+
+
+def quarantine(table: str, **reasons: int) -> str:
+    """audit.quarantined_<table> with so many rows of each reason (only the reason matters)."""
+    rows = " union all ".join(
+        f"select '{reason}' as quarantine_reason from range({rows})" for reason, rows in reasons.items()
+    ) or "select null::varchar as quarantine_reason where false"
+    return f"create table audit.quarantined_{table} as {rows}"
+
+
+def reconciliation(*rows: str, quarantined_orders: dict[str, int] | None = None,
+                   quarantined_touchpoints: dict[str, int] | None = None) -> list[str]:
+    return [
+        RAW_RECONCILIATION.format(rows=", ".join(rows)),
+        quarantine("orders", **(quarantined_orders or {})),
+        quarantine("touchpoints", **(quarantined_touchpoints or {})),
+    ]
+
+
+MART_PROFILES = (
+    "create schema audit; create table audit.mart_profiles as select * from (values {rows}) "
+    "as t(mart_name, row_count, distinct_keys, null_keys, volume_problem)"
+)
+GOOD_PROFILES = {
+    "customer_lifecycle_stages": "('customer_lifecycle_stages', 30, 30, 0, null)",
+    "customer_type_summary": "('customer_type_summary', 5, 5, 0, null)",
+    "dim_customers": "('dim_customers', 6, 6, 0, null)",
+    "fct_orders": "('fct_orders', 7, 7, 0, null)",
+    "fct_touchpoints": "('fct_touchpoints', 1204, 1204, 0, null)",
+    "lifecycle_funnel": "('lifecycle_funnel', 7, 7, 0, null)",
+}
+
+
+def profiles(**changed: str) -> list[str]:
+    return [MART_PROFILES.format(rows=", ".join({**GOOD_PROFILES, **changed}.values()))]
+
+
+def contract_tables(suite: str, *changes: str) -> list[str]:
+    """The tables of a schema suite's contract, as its value set lists them, then `changes`."""
+    document = json.loads((PROJECT_DIR / "expectations" / f"{suite}.json").read_text())
+    [contract] = [item["kwargs"]["value_set"] for item in document["expectations"]
+                  if item["type"] == "expect_column_values_to_be_in_set"]
+    tables: dict[str, list[str]] = {}
+    for entry in contract:
+        name, _, data_type = entry.partition(" ")
+        relation, _, column = name.rpartition(".")
+        tables.setdefault(relation, []).append(f"{column} {data_type}")
+    schemas = sorted({relation.split(".")[0] for relation in tables})
+    return [*(f"create schema {schema}" for schema in schemas),
+            *(f"create table {relation} ({', '.join(columns)})" for relation, columns in tables.items()),
+            *changes]
+
+
+STAGES = ["awareness", "interest", "consideration", "decision", "purchase", "loyalty", "advocacy"]
+
+
+def funnel(persons: list[int]) -> list[str]:
+    rows = ", ".join(f"('{stage}', {rank}, {count}, null::double, null::double, null::double)"
+                     for rank, (stage, count) in enumerate(zip(STAGES, persons, strict=True), start=1))
+    return ["create schema marts", "create table marts.lifecycle_funnel as select * from (values "
+            f"{rows}) as t(lifecycle_stage, stage_rank, persons_entered, conversion_from_previous, "
+            "conversion_from_first, median_days_from_previous)"]
+
+
+MESSAGE_CASES = {
+    # the quarantine rate: share per reason, the limit by its parameter's name
+    "raw_quality above the fail rate": (
+        "raw_quality",
+        reconciliation("('orders', 1000, 889, 0, 111, 0, 0, 0.111)",
+                       "('touchpoints', 1204, 1204, 0, 0, 0, 0, 0.0)",
+                       quarantined_orders={"invalid_amount": 98, "missing_id": 13}),
+        ["FAILED   raw_quality (1 batch, 2 rows)",
+         "    fail  orders: 11.1 % of rows quarantined (invalid_amount 9.8 %, missing_id 1.3 %) "
+         "> quarantine_fail_rate 10 %"],
+    ),
+    "raw_quality above the warn rate only": (
+        "raw_quality",
+        reconciliation("('orders', 1000, 1000, 0, 0, 0, 0, 0.0)",
+                       "('touchpoints', 1204, 1183, 0, 21, 0, 0, 0.01744186046511628)",
+                       quarantined_touchpoints={"no_identity": 20, "missing_id": 1}),
+        ["WARNED   raw_quality (1 batch, 2 rows)",
+         "    warn  touchpoints: 1.7 % of rows quarantined (no_identity 1.7 %, missing_id 0.1 %) "
+         "> quarantine_warn_rate 1 %"],
+    ),
+    "raw_quality one table fails, the other warns": (
+        "raw_quality",
+        reconciliation("('orders', 9, 7, 0, 2, 0, 0, 0.2222222222222222)",
+                       "('touchpoints', 1204, 1183, 0, 21, 0, 0, 0.01744186046511628)",
+                       quarantined_orders={"invalid_amount": 1, "invalid_timestamp": 1},
+                       quarantined_touchpoints={"no_identity": 21}),
+        ["FAILED   raw_quality (1 batch, 2 rows)",
+         "    fail  orders: 22.2 % of rows quarantined (invalid_amount 11.1 %, invalid_timestamp 11.1 %) "
+         "> quarantine_fail_rate 10 %",
+         "    warn  touchpoints: 1.7 % of rows quarantined (no_identity 1.7 %) > quarantine_warn_rate 1 %"],
+    ),
+    "raw_quality rows not accounted for": (
+        "raw_quality",
+        reconciliation("('orders', 1000, 990, 0, 5, 0, 5, 0.005)",
+                       "('touchpoints', 1204, 1204, 0, 0, 0, 0, 0.0)",
+                       quarantined_orders={"invalid_amount": 5}),
+        ["FAILED   raw_quality (1 batch, 2 rows)",
+         "    fail  orders: 1,000 raw rows but 990 kept + 0 collapsed + 5 quarantined + 0 after as_of; "
+         "every raw row must be counted once"],
+    ),
+    "raw_quality a raw table missing": (
+        "raw_quality",
+        reconciliation("('orders', 1000, 1000, 0, 0, 0, 0, 0.0)"),
+        ["FAILED   raw_quality (1 batch, 1 row)",
+         "    fail  row_reconciliation has 1 row, expected 2: one per raw table (orders and touchpoints)"],
+    ),
+    # the marts' keys and volumes: the audit model's own sentence for a volume
+    "marts_keys_and_volume": (
+        "marts_keys_and_volume",
+        profiles(fct_orders="('fct_orders', 1204, 1203, 1, null)",
+                 fct_touchpoints="('fct_touchpoints', 0, 0, 0, "
+                                 "'fct_touchpoints is empty although touchpoints has 1,204 kept rows')"),
+        ["FAILED   marts_keys_and_volume (1 batch, 6 rows)",
+         "    fail  fct_orders has 1,204 rows but 1,203 distinct keys: each key must appear once",
+         "    fail  fct_orders: the key is missing in 1 row",
+         "    fail  fct_touchpoints is empty although touchpoints has 1,204 kept rows"],
+    ),
+    "customer_type_totals": (
+        "customer_type_totals",
+        ["create schema audit", "create table audit.customer_type_totals as "
+         "select 1204 as persons_in_summary, 1205 as persons_in_dim_customers, 0.99 as share_of_persons_total"],
+        ["FAILED   customer_type_totals (1 batch, 1 row)",
+         "    fail  customer_type_summary counts 1,204 persons but dim_customers has 1,205: every person "
+         "has exactly one type",
+         "    fail  customer_type_summary: the shares of persons add up to 0.99, not 1"],
+    ),
+    # the schema contracts: which column, and what the contract says
+    "raw_schema a column added": (
+        "raw_schema",
+        contract_tables("raw_schema", "alter table raw.orders add column extra_column varchar"),
+        ["FAILED   raw_schema (1 batch, 15 rows)",
+         "    fail  the raw inputs have 15 columns, expected 14 (none of the contracted ones missing)",
+         "    fail  raw.orders.extra_column VARCHAR: not in the contract"],
+    ),
+    "raw_schema a column missing": (
+        "raw_schema",
+        contract_tables("raw_schema", "alter table raw.touchpoints drop column campaign"),
+        ["FAILED   raw_schema (1 batch, 13 rows)",
+         "    fail  the raw inputs have 13 columns, expected 14 (missing raw.touchpoints.campaign VARCHAR)"],
+    ),
+    "marts_schema a column of another type": (
+        "marts_schema",
+        contract_tables("marts_schema", "alter table marts.fct_orders alter amount type double"),
+        ["FAILED   marts_schema (1 batch, 51 rows)",
+         "    fail  marts.fct_orders.amount DOUBLE: the contract says DECIMAL(18,2)"],
+    ),
+    # row-level suites: the table, the column, how many of how many rows, examples by key
+    "dim_customers a type outside the five": (
+        "dim_customers",
+        ["create schema marts", "create table marts.dim_customers as select * from (values "
+         "('c1', 'vip', 'purchase', 1, 10.0, 5, date '2026-06-30'), "
+         "('c2', 'new', 'purchase', 1, 10.0, 5, date '2026-06-30')) as t(person_id, customer_type, "
+         "lifecycle_stage, valid_order_count, lifetime_revenue, days_since_last_order, as_of_date)"],
+        ["FAILED   dim_customers (1 batch, 2 rows)",
+         "    fail  dim_customers: 1 of 2 rows has a customer_type outside potential, new, regular, loyal, "
+         "lapsed: vip (person_id c1)"],
+    ),
+    "fct_orders negative amounts and a missing person": (
+        "fct_orders",
+        ["create schema marts", "create table marts.fct_orders as select 'o' || range as order_id, "
+         "case when range = 7 then null else 'p' || range end as person_id, 'paid' as status, "
+         "case range when 1 then -1 when 2 then -2.5 when 3 then -1000 else 10 end::decimal(18, 2) as amount, "
+         "1 as purchase_number from range(1204) order by range"],
+        ["FAILED   fct_orders (1 batch, 1,204 rows)",
+         "    fail  fct_orders: 1 of 1,204 rows has no person_id (order_id o7)",
+         "    fail  fct_orders: 3 of 1,204 rows have amount below 0: -1 (order_id o1), -2.5 (order_id o2), "
+         "-1,000 (order_id o3)"],
+    ),
+    "fct_touchpoints counted over every batch": (
+        "fct_touchpoints",
+        ["create schema marts", "create table marts.fct_touchpoints as select 't' || range as touchpoint_id, "
+         "case when range % 2 = 0 then null else 'p' end as person_id, timestamp '2026-01-01' as occurred_at, "
+         "'interest' as lifecycle_stage from range(5000) order by range"],
+        ["FAILED   fct_touchpoints (3 batches, 5,000 rows)",
+         "    fail  fct_touchpoints: 2,500 of 5,000 rows have no person_id (touchpoint_id t0, t2, t4 and 2,497 more)"],
+    ),
+    "customer_lifecycle_stages left before entered": (
+        "customer_lifecycle_stages",
+        ["create schema marts", "create table marts.customer_lifecycle_stages as select * from (values "
+         "('c1', 'awareness', 1, timestamp '2026-01-02 09:00', timestamp '2026-01-01 09:00'), "
+         "('c1', 'interest', 2, timestamp '2026-01-01 09:00', null)) "
+         "as t(person_id, lifecycle_stage, stage_rank, entered_at, exited_at)"],
+        ["FAILED   customer_lifecycle_stages (1 batch, 2 rows)",
+         "    fail  customer_lifecycle_stages: 1 of 2 rows has exited_at earlier than entered_at: "
+         "2026-01-01 09:00:00 and 2026-01-02 09:00:00 (person_id c1, lifecycle_stage awareness)"],
+    ),
+    "lifecycle_funnel growing": (
+        "lifecycle_funnel",
+        funnel([10, 8, 6, 4, 3, 2, 1000]),
+        ["FAILED   lifecycle_funnel (1 batch, 7 rows)",
+         "    fail  lifecycle_funnel: persons_entered grows from 2 (lifecycle_stage loyalty) to 1,000 "
+         "(lifecycle_stage advocacy); it may only stay or fall along stage_rank"],
+    ),
+    "customer_type_summary a type twice": (
+        "customer_type_summary",
+        ["create schema marts", "create table marts.customer_type_summary as select * from (values "
+         "('potential', 2, 0, 0.0), ('potential', 1, 1, 40.0), ('regular', 1, 2, 55.0), "
+         "('loyal', 1, 3, 75.5), ('lapsed', 1, 1, 80.0)) as t(customer_type, persons, valid_orders, revenue)"],
+        ["FAILED   customer_type_summary (1 batch, 5 rows)",
+         "    fail  customer_type_summary: customer_type is not unique: potential 2 times"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MESSAGE_CASES))
+def test_a_failing_suite_says_what_it_saw_in_words(case: str, tmp_path: Path):
+    suite, statements, expected = MESSAGE_CASES[case]
+    warehouse = tmp_path / "small.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        for statement in statements:
+            con.execute(statement)
+    suites = tmp_path / "expectations"
+    suites.mkdir()
+    shutil.copyfile(PROJECT_DIR / "expectations" / f"{suite}.json", suites / f"{suite}.json")
+    [result] = validate_file(warehouse, tmp_path / "docs", DEFAULT_PARAMETERS, suites, batch_rows=2048)
+    assert result.lines() == expected
+    # the run report keeps the same sentences
+    assert [f"{quality.LABELS[kind]:<5} {text}" for kind in ("errored", "failed", "warned")
+            for text in result.as_dict()[kind]] == [line.strip() for line in expected[1:]]
+
+
+def test_every_suite_kind_has_a_message_case():
+    assert {suite for suite, _, _ in MESSAGE_CASES.values()} == set(SUITES)
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (1204, "1,204"), (np.int64(1204), "1,204"), (np.float64(3.0), "3"), (-2.5, "-2.5"),
+    (1234567.891, "1,234,567.89"), (0.001234, "0.0012"), (None, "null"), (float("nan"), "null"),
+    (np.bool_(True), "true"), (pd.Timestamp("2026-01-01"), "2026-01-01"),
+    (pd.Timestamp("2026-01-01 09:30"), "2026-01-01 09:30:00"),
+    (np.datetime64("2026-01-01T09:30"), "2026-01-01 09:30:00"),
+])
+def test_values_are_written_for_people(value: object, text: str):
+    assert messages.human(value) == text
+
+
+@pytest.mark.parametrize(("ratio", "text"), [
+    (0.111, "11.1 %"), (0.1, "10 %"), (0.01744, "1.7 %"), (0.0004, "< 0.1 %"), (0.0, "0 %"), (1.0, "100 %"),
+])
+def test_shares_are_percentages_with_one_decimal(ratio: float, text: str):
+    assert messages.percent(ratio) == text
