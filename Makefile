@@ -65,8 +65,9 @@ lint: setup
 	LIFECYCLE_WAREHOUSE=$(CURDIR)/target/lint.duckdb $(BIN)/sqlfluff lint models macros tests
 
 # --full-refresh: the check builds everything from scratch, whatever an earlier run left in target/
+# --unit-tests: every dbt unit test runs here, once (pipeline runs leave them out by default)
 dbt-build: setup docs-assets
-	$(BIN)/python scripts/run_pipeline.py --warehouse target/test_demo.duckdb --full-refresh
+	$(BIN)/python scripts/run_pipeline.py --warehouse target/test_demo.duckdb --full-refresh --unit-tests
 
 pytest: setup compat-venv docs-assets browser engines
 	$(BIN)/python -m pytest

@@ -11,7 +11,8 @@ failed build is.
 Steps, through dbt's programmatic API (dbtRunner) and Great Expectations, one after the other:
   1. prepare   the build file: a copy of the published warehouse (or a new one)
   2. seed      the reference seeds (and the demo raw data unless --raw-dir is given)
-  3. build     every model, data test and unit test, in dependency order
+  3. build     every model and data test, in dependency order (with --unit-tests also dbt's
+               unit tests: for development and CI, not production runs)
   4. validate  the Great Expectations suites of expectations/ (scripts/validate.py)
   5. docs      dbt docs (static HTML) of the build
   6. publish   atomic rename of the build over the published warehouse
@@ -105,7 +106,8 @@ class Settings:
     dbt_vars: dict[str, Any]
     full_refresh: bool
     target: str = "duckdb"
-    unit_tests: bool = True
+    # dbt unit tests check the code, not the data: dev and CI only (--unit-tests)
+    unit_tests: bool = False
     # what this run reads, taken before it starts (DuckDB): recorded in the published build
     inputs: BuildInputs | None = None
 
@@ -204,10 +206,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "published warehouse (implied by --as-of)",
     )
     parser.add_argument(
-        "--skip-unit-tests",
+        "--unit-tests",
         action="store_true",
-        help="leave out dbt's unit tests (they check the models on fixed fixtures, not the data): "
-        "for several data sets on code that already passed them on this target",
+        help="also run dbt's unit tests (they check the models on fixed fixtures, not the data): "
+        "for development and CI (make test), not for production runs",
     )
     parser.add_argument(
         "--validate-only",
@@ -286,7 +288,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if args.target == "spark":
         os.environ.setdefault("LIFECYCLE_SPARK_DIR", str(PROJECT_DIR / "warehouse" / "spark"))
     return Settings(
-        warehouse, reports_dir, dbt_vars, full_refresh, args.target, not args.skip_unit_tests
+        warehouse, reports_dir, dbt_vars, full_refresh, args.target, args.unit_tests
     )
 
 

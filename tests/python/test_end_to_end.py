@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CASES_DIR, TARGETS, CaseBuilder, PipelineRun, format_cell, read_table
+from conftest import (
+    CASES_DIR, TARGETS, UNIT_TESTED_CASE, CaseBuilder, PipelineRun, format_cell, read_table,
+)
 
 CASES = sorted(path.name for path in CASES_DIR.iterdir() if (path / "expected").is_dir())
 
@@ -124,3 +126,12 @@ def test_summary_and_run_report_are_the_same_on_every_target(
     assert {suite["suite"]: suite["status"] for suite in reports[1]["expectations"]} == {
         suite["suite"]: suite["status"] for suite in reports[0]["expectations"]
     }
+    # unit tests run only when asked (--unit-tests): in the unit-tested case's build on this
+    # target, never by default (the DuckDB reference)
+    unit_tested = case == UNIT_TESTED_CASE
+    counts = [report["dbt_results"]["counts"] for report in reports]
+    assert [report["inputs"]["unit_tests"] for report in reports] == [False, unit_tested]
+    assert not any(key.startswith("unit_test:") for key in counts[0])
+    assert {key for key in counts[1] if key.startswith("unit_test:")} == (
+        {"unit_test:pass"} if unit_tested else set()
+    )

@@ -90,7 +90,6 @@ def cdnow(shared_tmp: Path) -> tuple[list[Purchase], PipelineRun]:
         )
         run = run_pipeline(
             folder / "lifecycle.duckdb", "--raw-dir", str(raw), "--as-of", AS_OF.isoformat(),
-            "--skip-unit-tests",
         )
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
         record.write_text(json.dumps({**run.__dict__, "warehouse": str(run.warehouse)}))

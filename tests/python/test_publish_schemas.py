@@ -49,7 +49,7 @@ def test_publish_swaps_views_and_keeps_the_previous_build(
         return run_pipeline(
             tmp_path / name / "unused.duckdb", "--raw-dir", str(raw_dir), "--as-of", as_of,
             # a fixed load date: the test's as_of must not depend on the day it runs
-            "--vars", "load_date=2026-12-31", "--skip-unit-tests", target="postgres", environment=environment,
+            "--vars", "load_date=2026-12-31", target="postgres", environment=environment,
         )
 
     first = run(WORKED_EXAMPLE, "2026-06-30", "first")

@@ -21,8 +21,6 @@ from conftest import CASES_DIR, PipelineRun, run_pipeline
 
 OWN_FILES = CASES_DIR / "worked_example" / "raw"
 REBUILD_LINE = "inputs changed since the published build ("
-# unit tests check the models on fixed fixtures, not the data: left to the other tests
-FAST = "--skip-unit-tests"
 
 
 def published_tables(warehouse: Path) -> dict[str, list[tuple]]:
@@ -55,7 +53,7 @@ def build_mode(run: PipelineRun) -> str:
 
 
 def run_ok(warehouse: Path, *args: str) -> PipelineRun:
-    run = run_pipeline(warehouse, *args, FAST)
+    run = run_pipeline(warehouse, *args)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "Traceback" not in run.stderr
     return run
