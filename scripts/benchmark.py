@@ -51,6 +51,8 @@ from typing import Sequence
 import duckdb
 
 import cli_checks
+import console
+from console import parse_size, size_label
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -110,26 +112,6 @@ class SizeResult:
         return self.label if self.file_format == "parquet" else f"{self.label} {self.file_format}"
 
 
-def parse_size(text: str) -> int:
-    units = {"k": 1_000, "m": 1_000_000}
-    text = text.strip().lower()
-    try:
-        size = int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
-    except (ValueError, IndexError, OverflowError):
-        raise argparse.ArgumentTypeError(f"not a size like 20k, 1M or 50M: {text!r}") from None
-    if size <= 0:
-        raise argparse.ArgumentTypeError(f"a size must be > 0: {text!r}")
-    return size
-
-
-def size_label(touchpoints: int) -> str:
-    if touchpoints >= 1_000_000 and touchpoints % 1_000_000 == 0:
-        return f"{touchpoints // 1_000_000}M"
-    if touchpoints >= 1_000 and touchpoints % 1_000 == 0:
-        return f"{touchpoints // 1_000}k"
-    return str(touchpoints)
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = cli_checks.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -151,7 +133,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="stop the pandas baseline when its memory passes this (default 16)")
     parser.add_argument("--verify", action="store_true",
                         help="also compare the marts cell by cell (dbt vs baselines, incremental vs full)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    console.add_verbosity_flags(parser)
     args = parser.parse_args(argv)
     try:
         cli_checks.writable_folder(args.data_dir, "--data-dir")
@@ -251,7 +233,7 @@ def prepare_data(touchpoints: int, folder: Path, seed: int, regenerate: bool) ->
     generated = folder / "generated"
     result = run_step("generate data", [
         PYTHON, str(PROJECT_DIR / "scripts" / "generate_data.py"), "--persons", str(persons),
-        "--seed", str(seed), "--out", str(generated), "--format", "parquet",
+        "--seed", str(seed), "--out-dir", str(generated), "--format", "parquet",
         "--touchpoints-per-person", str(TOUCHPOINTS_PER_PERSON),
         "--orders-per-buyer", str(ORDERS_PER_BUYER),
     ], rows=None, log_file=folder / "generate.log")
@@ -618,8 +600,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     # a terminated benchmark unwinds (and stops its running step) instead of vanishing
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    console.setup_logging(args)
     formats = FORMATS if args.file_format == "both" else (args.file_format,)
     measured = []
     for touchpoints in args.sizes:

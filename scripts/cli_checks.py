@@ -73,14 +73,6 @@ def writable_folder(path: Path, flag: str) -> Path:
     return path
 
 
-def writable_file(path: Path, flag: str) -> Path:
-    """A file that can be (re)written at `path`: its folder is created when missing."""
-    if path.is_dir():
-        raise InputError(f"{flag} {path} is a folder, not a file")
-    writable_folder(path.parent, f"{flag} folder")
-    return path
-
-
 def duckdb_file(path: Path, flag: str, hint: str = "") -> Path:
     """An existing DuckDB database file (checked by its header, without opening or locking it)."""
     if not path.exists():

@@ -95,14 +95,17 @@ def localize(docs_dir: Path) -> list[str]:
     """Points every page at local copies of its CDN assets and of GX's logo. Returns the
     addresses still loaded from elsewhere (none, unless the npm assets are not installed)."""
     rewrite_gx_images(docs_dir)
-    if not DATA_DOCS_ASSETS.is_dir():
+    assets = [*CDN_ASSETS.values(), *CDN_ASSET_FOLDERS]
+    # an install cut short (npm interrupted) is as good as none: every page keeps its links
+    missing = [relative for relative in assets if not (DATA_DOCS_ASSETS / relative).exists()]
+    if missing:
         log.warning(
-            "Data Docs keep their CDN links (no %s; run `make docs-assets`): offline they show "
-            "no tables", DATA_DOCS_ASSETS,
+            "Data Docs keep their CDN links (%s missing; run `make docs-assets`): offline they "
+            "show no tables", DATA_DOCS_ASSETS / missing[0],
         )
         return list(CDN_ASSETS)
     vendor = docs_dir / "static" / "vendor"
-    for relative in [*CDN_ASSETS.values(), *CDN_ASSET_FOLDERS]:
+    for relative in assets:
         source, target = DATA_DOCS_ASSETS / relative, vendor / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():

@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+import console
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DECLARATION_FILE = PROJECT_DIR / "macros" / "check_vars.sql"
 README = PROJECT_DIR / "README.md"
@@ -139,8 +141,9 @@ def readme_with_table(readme: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write-readme", action="store_true", help=f"update the table in {README.name}")
+    console.add_verbosity_flags(parser)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    console.setup_logging(args)
     if not args.write_readme:
         print(readme_table(), end="")
         return 0

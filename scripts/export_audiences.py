@@ -25,6 +25,7 @@ from typing import Sequence
 import duckdb
 
 import cli_checks
+import console
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = PROJECT_DIR / "warehouse" / "lifecycle.duckdb"
@@ -67,7 +68,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="CODE",
         help="export only these action codes (default: every action of the playbook)",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    console.add_verbosity_flags(parser)
     return parser.parse_args(argv)
 
 
@@ -145,11 +146,7 @@ def export(warehouse: Path, out_dir: Path, file_format: str, requested: list[str
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(name)s %(message)s",
-        datefmt="%H:%M:%S",
-    )
+    console.setup_logging(args)
     warehouse = args.warehouse.expanduser().resolve()
     out_dir = (args.out_dir or warehouse.parent / "audiences").expanduser().resolve()
     try:

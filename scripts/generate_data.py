@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 import cli_checks
+import console
 
 log = logging.getLogger("generate_data")
 
@@ -121,10 +122,11 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     parser = cli_checks.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--persons", type=_positive_int, required=True,
-                        help="number of persons (each has one or more devices)")
+    parser.add_argument("--persons", type=console.parse_size, required=True,
+                        help="number of persons, e.g. 20000, 100k or 1M (each has one or more "
+                        "devices)")
     parser.add_argument("--seed", type=cli_checks.non_negative_int, default=42, help="random seed (default 42)")
-    parser.add_argument("--out", type=Path, required=True,
+    parser.add_argument("--out-dir", "--out", dest="out", type=Path, required=True,
                         help="output folder; its orders/touchpoints files are replaced")
     parser.add_argument("--format", dest="file_format", choices=["parquet", "csv"],
                         default="parquet", help="parquet (folders of parts, default) or csv")
@@ -140,14 +142,13 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     parser.add_argument("--orders-per-buyer", type=_at_least_one, default=2.5,
                         help="mean orders per buying person, before orders later than --end "
                         "are cut (default 2.5; each order is extracted in ~1.7 versions)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    console.add_verbosity_flags(parser)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    console.setup_logging(args)
     if args.end <= args.start:
         parser.error("--end must be after --start")
     try:
-        cli_checks.writable_folder(args.out, "--out")
+        cli_checks.writable_folder(args.out, "--out-dir")
     except cli_checks.InputError as error:
         parser.error(str(error))
     return Config(args.persons, args.seed, args.out, args.file_format, args.start, args.end,
@@ -159,13 +160,6 @@ def _iso_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0: {text}")
-    return value
 
 
 def _positive_float(text: str) -> float:

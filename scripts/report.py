@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import cli_checks
+import console
 from warehouse import TARGETS, Warehouse, WarehouseError, connect
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -184,11 +185,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "schemas of the postgres / spark output of profiles.yml",
     )
     parser.add_argument(
-        "--output",
+        "--reports-dir",
         type=Path,
-        help=f"HTML file to write (default: {REPORT_NAME} beside the warehouse file)",
+        help=f"folder {REPORT_NAME} is written to, beside the run's run_report.json (default: "
+        "the pipeline's, reports/ beside the warehouse file; for postgres and spark "
+        "warehouse/<target>/reports)",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    console.add_verbosity_flags(parser)
     return parser.parse_args(argv)
 
 
@@ -893,21 +896,19 @@ def write_report(wh: Warehouse, output: Path, run_report: Path | None = None) ->
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(name)s %(message)s",
-        datefmt="%H:%M:%S",
-    )
+    console.setup_logging(args)
+    console.keep_spark_unloaded(args.target)
     warehouse = args.warehouse.expanduser().resolve()
     if args.target == "duckdb" and not warehouse.exists():
         print(f"error: no warehouse at {warehouse}: run scripts/run_pipeline.py first", file=sys.stderr)
         return 2
-    default_folder = warehouse.parent if args.target == "duckdb" else PROJECT_DIR / "warehouse" / args.target
-    output = (args.output or default_folder / REPORT_NAME).expanduser().resolve()
+    state_dir = warehouse.parent if args.target == "duckdb" else PROJECT_DIR / "warehouse" / args.target
+    reports_dir = (args.reports_dir or state_dir / "reports").expanduser().resolve()
+    output = reports_dir / REPORT_NAME
     try:
         if args.target == "duckdb":
             cli_checks.duckdb_file(warehouse, "--warehouse")
-        cli_checks.writable_file(output, "--output")
+        cli_checks.writable_folder(reports_dir, "--reports-dir")
         with connect(args.target, warehouse) as wh:
             cli_checks.require_built(wh)
             write_report(wh, output)

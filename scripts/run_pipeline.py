@@ -63,6 +63,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 
 import cli_checks  # noqa: E402  (sibling scripts)
+import console  # noqa: E402
 import validate as quality  # noqa: E402
 import warehouse as engines  # noqa: E402
 from build_inputs import BuildInputs, read_record, why_not_incremental, write_record  # noqa: E402
@@ -86,6 +87,8 @@ ERROR_HEADER = re.compile(r"^(\w+ )?(Runtime|Compilation|Database|Parsing) Error
 # DuckDB's CSV reader names the file and what was wrong on lines of their own.
 CSV_ERROR_FILE = re.compile(r"^\s*file = (.+)$", re.MULTILINE)
 CSV_ERROR_HINT = re.compile(r"^\s*Expected Number of Columns: .*$", re.MULTILINE)
+CSV_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
+NOT_PARQUET = re.compile(r"No magic bytes found at end of file '([^']+)'")
 SQL_EXCERPT = re.compile(r"^(LINE \d+:|\^+$|> in macro|> called by)")
 
 log = logging.getLogger("run_pipeline")
@@ -110,6 +113,9 @@ class Settings:
     unit_tests: bool = False
     # what this run reads, taken before it starts (DuckDB): recorded in the published build
     inputs: BuildInputs | None = None
+    # -v: dbt's own log on the console too; --quiet: warnings and errors only
+    verbose: bool = False
+    quiet: bool = False
 
     @property
     def on_duckdb(self) -> bool:
@@ -216,7 +222,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="only run the Great Expectations suites on the published warehouse (for CI)",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    console.add_verbosity_flags(parser)
     return parser.parse_args(argv)
 
 
@@ -288,7 +294,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if args.target == "spark":
         os.environ.setdefault("LIFECYCLE_SPARK_DIR", str(PROJECT_DIR / "warehouse" / "spark"))
     return Settings(
-        warehouse, reports_dir, dbt_vars, full_refresh, args.target, args.unit_tests
+        warehouse, reports_dir, dbt_vars, full_refresh, args.target, args.unit_tests,
+        verbose=args.verbose, quiet=args.quiet,
     )
 
 
@@ -325,7 +332,7 @@ def choose_build_mode(settings: Settings, report: RunReport) -> Settings:
     if reason is None:
         report.inputs["build"] = "incremental"
         return settings
-    print(f"inputs changed since the published build ({reason}): full rebuild", flush=True)
+    log.info("inputs changed since the published build (%s): full rebuild", reason)
     report.inputs["build"] = f"full (inputs changed: {reason})"
     return replace(settings, full_refresh=True)
 
@@ -352,6 +359,11 @@ def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
     ]
     if not sys.stdout.isatty():
         cli_args.append("--no-use-colors")
+    # dbt's whole log always goes to dbt.log beside the run's artifacts; the console shows it
+    # with -v only, and otherwise a progress counter and the warnings (console.DbtProgress)
+    cli_args += ["--log-path", str(settings.dbt_target), "--log-level-file", "debug"]
+    if not settings.verbose:
+        cli_args += ["--log-level", "none"]
     if settings.on_duckdb:
         os.environ[WAREHOUSE_ENV_VAR] = str(settings.build)
     if not parsed_manifest:
@@ -359,11 +371,15 @@ def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
         if not parse.success:
             raise PipelineError(failure_reason("parse", parse, settings.dbt_vars.get("raw_dir")))
         parsed_manifest.append(parse.result)
+    progress = console.DbtProgress(step, shown=not (settings.verbose or settings.quiet))
     try:
-        result = dbtRunner(manifest=parsed_manifest[0]).invoke(cli_args)
+        result = dbtRunner(manifest=parsed_manifest[0], callbacks=[progress]).invoke(cli_args)
     finally:
+        progress.finish()
         if settings.on_duckdb:
             release_warehouse()
+    for warning in progress.warnings:
+        log.warning("warning: %s", warning)
     if not result.success:
         reason = failure_reason(step, result, settings.dbt_vars.get("raw_dir"))
         raise PipelineError(reason, exit_code=2 if reason.startswith("raw input error") else 1)
@@ -404,6 +420,16 @@ def failure_reason(step: str, result: Any, raw_dir: str | None) -> str:
     if raw_dir and raw_dir in message:
         # a file of the user's could not be read: say which, rather than name the model
         named_file = CSV_ERROR_FILE.search(message)
+        if "not utf-8 encoded" in message.lower():
+            # DuckDB's own words come on later lines than "CSV Error on Line: 2"
+            line = CSV_ERROR_LINE.search(message)
+            name = Path(named_file.group(1).strip()).name if named_file else "a raw file"
+            where = f" (line {line.group(1)})" if line else ""
+            return f"raw input error: {name} is not UTF-8{where}: save it as UTF-8 and run again"
+        not_parquet = NOT_PARQUET.search(message)
+        if not_parquet:
+            return (f"raw input error: {not_parquet.group(1)} is not a Parquet file (no Parquet "
+                    "footer: cut short, or another format)")
         hint = CSV_ERROR_HINT.search(message)
         return "raw input error: " + "".join([
             f"{named_file.group(1)}: " if named_file and named_file.group(1) not in detail else "",
@@ -619,6 +645,11 @@ def print_summary(wh: Any, facts: DataQuality, load_date: str | None = None) -> 
         conversion_text = "-" if conversion is None else f"{conversion:.1%}"
         median_text = "-" if median_days is None else f"{median_days:.1f}"
         print(f"  {rank} {stage:<28} {persons:>9,}  {conversion_text:>13}  {median_text:>24}")
+    print_row_dispositions(facts)
+
+
+def print_row_dispositions(facts: DataQuality) -> None:
+    """What became of the raw rows: kept, collapsed, quarantined (by reason), after as_of."""
     print()
     print("Raw rows            raw       kept  collapsed  quarantined  after as_of")
     for table, raw, kept, collapsed, quarantined, after in facts.reconciliation:
@@ -645,7 +676,11 @@ def run_validation(wh: Any, settings: Settings, report: RunReport) -> None:
     report.docs["data_docs"] = str(docs_dir / "index.html")
     for result in results:
         for line in result.lines():
-            print(f"  {line}")
+            # --quiet: only the suites that did not pass, with the warnings and errors
+            if not settings.quiet:
+                print(f"  {line}")
+            elif result.status != "passed":
+                print(f"  {line}", file=sys.stderr)
     broken = [result.name for result in results if result.status not in {"passed", "warned"}]
     if broken:
         raise PipelineError(f"validate failed: suites {', '.join(broken)} did not pass")
@@ -734,11 +769,8 @@ def outcome_note(settings: Settings) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(name)s %(message)s",
-        datefmt="%H:%M:%S",
-    )
+    console.setup_logging(args)
+    console.keep_spark_unloaded(args.target)
     quality.quiet_gx_logging()
     try:
         settings = settings_from_args(args)
@@ -765,7 +797,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         report.status = "succeeded"
         with open_published(settings) as wh:
             facts = data_quality_summary(wh, given_as_of=settings.dbt_vars.get("as_of"))
-            print_summary(wh, facts, settings.dbt_vars["load_date"])
+            if not settings.quiet:
+                print_summary(wh, facts, settings.dbt_vars["load_date"])
             # the charts and data-quality page (scripts/report.py) also shows this run's report
             report.docs["report"] = str(settings.reports_dir / REPORT_NAME)
             write_run_report(report, settings)
@@ -774,13 +807,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PipelineError as error:
         report.status = "failed"
         report.reason = str(error)
-        print(f"error: {report.reason} ({outcome_note(settings)})", file=sys.stderr)
+        if not settings.quiet:
+            print_what_the_build_found(settings)
+        log.info("dbt's log: %s", settings.dbt_target / "dbt.log")
         return error.exit_code
+    except Exception as error:  # noqa: BLE001  (a bug of ours: one line, the traceback with -v)
+        report.status = "failed"
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        report.reason = f"unexpected {type(error).__name__}: {first_line} (run with -v for the traceback)"
+        log.debug("unexpected error", exc_info=True)
+        return 1
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         path = write_run_report(report, settings)
         log.info("run report: %s", path)
+        if report.status == "failed":
+            # the last line, whatever came before it: why, and what was left as it was
+            sys.stdout.flush()
+            print(f"error: {report.reason} ({outcome_note(settings)})", file=sys.stderr)
+
+
+def print_what_the_build_found(settings: Settings) -> None:
+    """After a failure, what the build made of the raw rows, when it got as far as the audit
+    tables: which rows it kept and quarantined, and why, is often the reason for the failure."""
+    if settings.on_duckdb and not settings.build.exists():
+        return
+    try:
+        with open_build(settings) as wh:
+            facts = data_quality_summary(wh, given_as_of=settings.dbt_vars.get("as_of"))
+    except Exception as error:  # noqa: BLE001  (a build that stopped early has nothing to show)
+        log.debug("no row dispositions to show: %s", error)
+        return
+    if facts.reconciliation:
+        print_row_dispositions(facts)
 
 
 def validate_published(settings: Settings) -> int:

@@ -37,6 +37,7 @@ from typing import Any
 import yaml
 
 import cli_checks
+import console
 import data_docs
 import dbt_vars
 import quality_messages as messages
@@ -335,9 +336,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "/ spark output of profiles.yml",
     )
     parser.add_argument(
-        "--docs-dir", type=Path,
-        help="where Data Docs go (default: <warehouse dir>/reports/data_docs; for postgres and "
-        "spark warehouse/<target>/reports/data_docs)",
+        "--reports-dir", type=Path,
+        help="Data Docs go to its data_docs/ folder (default: the pipeline's, reports/ beside "
+        "the warehouse file; for postgres and spark warehouse/<target>/reports)",
     )
     parser.add_argument(
         "--expectations-dir", type=Path, default=DEFAULT_EXPECTATIONS_DIR, help="suite files"
@@ -350,6 +351,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--vars", nargs="+", default=[], metavar="KEY=VALUE",
         help="dbt vars overriding dbt_project.yml, e.g. quarantine_fail_rate=0.2",
     )
+    console.add_verbosity_flags(parser)
     return parser.parse_args(argv)
 
 
@@ -376,7 +378,8 @@ def quiet_gx_logging() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    console.setup_logging(args)
+    console.keep_spark_unloaded(args.target)
     quiet_gx_logging()
     if args.target == "duckdb" and (args.warehouse is None or not args.warehouse.exists()):
         print(f"error: no warehouse file at {args.warehouse} (--warehouse)", file=sys.stderr)
@@ -384,13 +387,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     default_folder = (
         args.warehouse.resolve().parent if args.target == "duckdb" else PROJECT_DIR / "warehouse" / args.target
     )
-    docs_dir = args.docs_dir or default_folder / "reports" / "data_docs"
+    reports_dir = args.reports_dir or default_folder / "reports"
+    docs_dir = reports_dir / "data_docs"
     try:
         overrides = dbt_vars.check_vars(parse_vars(args.vars))
         if args.target == "duckdb":
             cli_checks.duckdb_file(args.warehouse, "--warehouse")
         check_suite_files(args.expectations_dir)
-        cli_checks.writable_folder(docs_dir, "--docs-dir")
+        cli_checks.writable_folder(reports_dir, "--reports-dir")
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -408,7 +412,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: validation could not run: {error}", file=sys.stderr)
         return 1
     for result in results:
-        print("\n".join(result.lines()))
+        if not args.quiet:
+            print("\n".join(result.lines()))
+        elif result.status != "passed":
+            print("\n".join(result.lines()), file=sys.stderr)
     print(f"Data Docs: {docs_dir / 'index.html'}")
     return 0 if all(result.status in {"passed", "warned"} for result in results) else 1
 

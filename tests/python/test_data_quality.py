@@ -154,11 +154,11 @@ def test_validate_script_exit_status_and_docs(good_warehouse: Path, tmp_path: Pa
     for warehouse, expected in ((good_warehouse, 0), (broken, 1)):
         done = subprocess.run(
             [sys.executable, str(PROJECT_DIR / "scripts" / "validate.py"), "--warehouse", str(warehouse),
-             "--docs-dir", str(tmp_path / "docs")],
+             "--reports-dir", str(tmp_path / "reports")],
             capture_output=True, text=True, timeout=300,
         )
         assert done.returncode == expected, done.stdout + done.stderr
-        assert (tmp_path / "docs" / "index.html").is_file()
+        assert (tmp_path / "reports" / "data_docs" / "index.html").is_file()
         lines = [line for line in done.stdout.splitlines() if line.split(" ")[0] in {"PASSED", "FAILED", "WARNED", "ERRORED"}]
         assert len(lines) == len(SUITES)
     # the broken suite's line, then what broke it in words, indented beneath

@@ -51,8 +51,10 @@ def types_by_person(warehouse: Path) -> dict[str, str]:
 def test_successful_run_publishes_reports_and_keeps_a_backup(published: Path, tmp_path: Path):
     before = digest(published)
     run = run_pipeline(published, "--raw-dir", str(WORKED_EXAMPLE), "--as-of", "2026-12-31",
-        "--vars", "load_date=2026-12-31")
+        "--vars", "load_date=2026-12-31", "-v")
     assert run.returncode == 0, run.stderr[-3000:]
+    # -v: dbt's own log on the console too (test_console.py: not without it)
+    assert "Running with dbt=" in run.stdout and "START sql table model" in run.stdout
     backup = published.with_name("lifecycle.previous.duckdb")
     assert digest(backup) == before
     assert not published.with_name("lifecycle.build.duckdb").exists()
@@ -92,6 +94,11 @@ def test_run_that_fails_a_suite_leaves_the_published_warehouse_untouched(publish
         "error: validate failed: suites raw_quality did not pass (published warehouse untouched; "
         f"failed build kept at {published.with_name('lifecycle.build.duckdb')})"
     ]
+    assert run.stderr.rstrip("\n").splitlines()[-1] == error[0]
+    # what the failed build made of the rows is printed all the same, reasons included
+    assert "  orders               9          7          0            2            0" in run.stdout
+    assert "  quarantined orders: 1 invalid_amount" in run.stdout
+    assert "  quarantined orders: 1 invalid_timestamp" in run.stdout
     assert digest(published) == before
     report = json.loads((published.parent / "reports" / "run_report.json").read_text())
     assert report["status"] == "failed"
