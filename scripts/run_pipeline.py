@@ -18,7 +18,9 @@ Steps, through dbt's programmatic API (dbtRunner) and Great Expectations, one af
   6. publish   atomic rename of the build over the published warehouse
 Then a summary (persons per type, funnel, where every raw row went, as-of date), a run report
 (run_report.json and run_report.md, also for failed runs) and report.html (charts and data
-quality, scripts/report.py) in the reports folder.
+quality, scripts/report.py) in the reports folder. When the published file is the one the dbt
+profile opens (LIFECYCLE_WAREHOUSE, or warehouse/lifecycle.duckdb), the build's semantic
+manifest is copied to target/, where `mf` reads it.
 
 Incremental: the build starts as a copy of the published warehouse, so the large models are
 updated from the rows that are new in --raw-dir (plus a lookback, the dbt var
@@ -79,6 +81,8 @@ STORAGE_VERSION = "v1.1.0"
 BUILD_RESOURCE_TYPES = [
     "--resource-type", "model", "--resource-type", "test", "--resource-type", "unit_test"
 ]
+# What `mf` reads from PROJECT_DIR/target/ (dbt-metricflow: nothing else there).
+SEMANTIC_MANIFEST = "semantic_manifest.json"
 # Schemas whose tables are counted in the run report.
 REPORTED_SCHEMAS = ("staging", "intermediate", "marts", "audit")
 
@@ -116,6 +120,8 @@ class Settings:
     # -v: dbt's own log on the console too; --quiet: warnings and errors only
     verbose: bool = False
     quiet: bool = False
+    # the file the duckdb profile (and so `mf`) opens: LIFECYCLE_WAREHOUSE as the run found it
+    profile_warehouse: Path = DEFAULT_WAREHOUSE
 
     @property
     def on_duckdb(self) -> bool:
@@ -296,6 +302,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(
         warehouse, reports_dir, dbt_vars, full_refresh, args.target, args.unit_tests,
         verbose=args.verbose, quiet=args.quiet,
+        # read now: run_dbt points the variable at the build file
+        profile_warehouse=Path(os.environ.get(WAREHOUSE_ENV_VAR, DEFAULT_WAREHOUSE)).resolve(),
     )
 
 
@@ -724,12 +732,35 @@ def build_check_publish(settings: Settings, report: RunReport) -> None:
     report.docs["dbt_docs"] = str(steps.run("docs", generate_dbt_docs, settings))
     steps.run("publish", publish, settings)
     if settings.on_duckdb:
+        share_semantic_manifest(settings)
         report.warehouse = {
             "published": str(settings.warehouse),
             "backup": str(settings.backup) if settings.backup.exists() else None,
         }
     else:
         report.warehouse = {"target": settings.target, "published": f"build {settings.suffix} as views in the plain schemas"}
+
+
+def share_semantic_manifest(settings: Settings) -> None:
+    """`mf` reads PROJECT_DIR/target/semantic_manifest.json only, and opens the file the profile
+    points at: the published build's manifest goes there when the two are the same file. Its
+    relations name the catalog DuckDB gives the file, the first dot-separated part of its name,
+    which the build file (<stem>.build.duckdb) shares with the published one."""
+    built = settings.dbt_target / SEMANTIC_MANIFEST
+    if settings.warehouse != settings.profile_warehouse:
+        log.info(
+            "semantic manifest left in %s: mf opens %s (for mf on this warehouse, set %s=%s "
+            "before the run and before mf)",
+            built, settings.profile_warehouse, WAREHOUSE_ENV_VAR, settings.warehouse,
+        )
+        return
+    shared = PROJECT_DIR / "target" / SEMANTIC_MANIFEST
+    shared.parent.mkdir(exist_ok=True)
+    # a rename, so that an mf starting now reads the old manifest or the new one, never half
+    staged = shared.with_name(f"{SEMANTIC_MANIFEST}.{os.getpid()}.tmp")
+    shutil.copyfile(built, staged)
+    os.replace(staged, shared)
+    log.info("semantic manifest for mf: %s", shared)
 
 
 def build_location(settings: Settings) -> dict[str, str | None]:

@@ -10,9 +10,12 @@ import fcntl
 import json
 import os
 import pickle
+import re
+import shlex
 import subprocess
 import sys
 import tempfile
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -24,6 +27,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 CASES_DIR = Path(__file__).resolve().parent / "cases"
 PIPELINE = PROJECT_DIR / "scripts" / "run_pipeline.py"
 SPARK_READER = Path(__file__).resolve().parent / "read_spark_tables.py"
+README = PROJECT_DIR / "README.md"
+# the bin folder of the venv running the tests: the README's `.venv/bin/`
+VENV_BIN = Path(sys.executable).parent
 TARGETS = ("duckdb", "postgres", "spark")
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 
@@ -277,3 +283,38 @@ def build_case(shared_tmp: Path, request: pytest.FixtureRequest) -> CaseBuilder:
             return run
 
     return build
+
+
+@pytest.fixture(scope="session")
+def demo(shared_tmp: Path) -> Path:
+    """The pipeline on the bundled demo data (no --raw-dir, as `make demo` runs it), built once for
+    all pytest-xdist workers; a fixed load date keeps as_of at 2026-06-30 whatever the day. The
+    published warehouse; the run's dbt artifacts are beside it in lifecycle.dbt_target/."""
+    folder = shared_tmp / "demo"
+    warehouse = folder / "lifecycle.duckdb"
+    with shared_lock(shared_tmp / "demo.lock"):
+        if not (folder / "built").exists():
+            folder.mkdir(exist_ok=True)
+            run = run_pipeline(warehouse, "--vars", "load_date=2026-07-01")
+            assert run.returncode == 0, run.stderr[-3000:]
+            (folder / "built").touch()
+    return warehouse
+
+
+def readme_blocks(section: str, language: str) -> list[str]:
+    """The code blocks of one language in a section of README.md (its `## ` heading to the next),
+    as a reader copies them (a block indented under a list item is dedented)."""
+    text = README.read_text()
+    start = text.index(f"\n## {section}\n")
+    end = text.find("\n## ", start + 1)
+    section_text = text[start:] if end == -1 else text[start:end]
+    blocks = re.findall(rf"^( *)```{language}\n(.*?)^\1```$", section_text, re.MULTILINE | re.DOTALL)
+    return [textwrap.dedent(body) for _indent, body in blocks]
+
+
+def readme_command(line: str) -> list[str]:
+    """A command line of the README as arguments, its `.venv/bin/` replaced by VENV_BIN."""
+    words = shlex.split(line, comments=True)
+    if words and words[0].startswith(".venv/bin/"):
+        words[0] = str(VENV_BIN / words[0].removeprefix(".venv/bin/"))
+    return words

@@ -28,7 +28,7 @@ import duckdb
 import numpy
 import pytest
 
-from conftest import CaseBuilder, run_pipeline, shared_lock
+from conftest import CaseBuilder
 
 # every chart of the page, in page order
 CHARTS = [
@@ -61,21 +61,6 @@ addEventListener("load", () => setTimeout(() => {
   }
 }, 1000));
 </script>"""
-
-
-@pytest.fixture(scope="session")
-def demo(shared_tmp: Path) -> Path:
-    """The pipeline on the bundled demo data, built once for all pytest-xdist workers; a fixed
-    load date keeps as_of at 2026-06-30 whatever the day."""
-    folder = shared_tmp / "report-demo"
-    warehouse = folder / "lifecycle.duckdb"
-    with shared_lock(shared_tmp / "report-demo.lock"):
-        if not (folder / "built").exists():
-            folder.mkdir(exist_ok=True)
-            run = run_pipeline(warehouse, "--vars", "load_date=2026-07-01")
-            assert run.returncode == 0, run.stderr[-3000:]
-            (folder / "built").touch()
-    return warehouse
 
 
 def report_of(warehouse: Path) -> str:
