@@ -161,7 +161,7 @@ def test_readme_metrics_commands_work_after_a_run_beside_a_read_only_reader(
     warehouse = tmp_path / "warehouse.duckdb"
     run = run_pipeline(warehouse, environment={"LIFECYCLE_WAREHOUSE": str(warehouse)})
     assert run.returncode == 0, run.stderr[-3000:]
-    assert f"semantic manifest for mf: {project_target / 'semantic_manifest.json'}" in run.stderr
+    assert f"semantic manifest for mf: {project_target / 'semantic_manifest.json'}" in run.stdout
 
     (block,) = readme_blocks("Metrics (dbt semantic layer)", "sh")
     export, *commands = block.splitlines()
