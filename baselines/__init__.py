@@ -1,1 +1,1 @@
-"""Baselines: the SPEC marts without dbt (a DuckDB SQL script and a pandas implementation)."""
+"""Baselines: the marts of docs/definitions.md §6 without dbt (a DuckDB SQL script, pandas)."""

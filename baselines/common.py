@@ -39,7 +39,8 @@ class BaselineArgs:
 
 
 def find_raw_file(raw_dir: Path, table: str) -> RawFile:
-    """The layouts of SPEC §2 that the dbt project reads: table.csv, table.parquet, table/*.parquet."""
+    """The layouts of docs/definitions.md §2 that the dbt project reads: table.csv,
+    table.parquet, table/*.parquet."""
     layouts = [
         (raw_dir / f"{table}.csv", "csv", str(raw_dir / f"{table}.csv")),
         (raw_dir / f"{table}.parquet", "parquet", str(raw_dir / f"{table}.parquet")),

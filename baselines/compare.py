@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-# SPEC §6 columns, with how to normalise each kind.
+# docs/definitions.md §6 columns, with how to normalise each kind.
 MONEY = {"amount", "lifetime_revenue", "revenue", "avg_revenue_per_person"}
 RATIOS = {"share_of_persons", "conversion_from_previous", "conversion_from_first",
           "median_days_from_previous"}

@@ -159,7 +159,7 @@
     {%- if missing -%}
         {{ exceptions.raise_compiler_error(
             "raw input error: " ~ described_as ~ " has no column " ~ (missing | join(', '))
-            ~ " (required for " ~ source_node.name ~ ", SPEC §2)"
+            ~ " (required for " ~ source_node.name ~ ", docs/definitions.md §2)"
         ) }}
     {%- endif -%}
 

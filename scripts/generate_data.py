@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate realistic raw `orders` and `touchpoints` (SPEC §2) for tests and benchmarks.
+"""Generate realistic raw `orders` and `touchpoints` (definitions §2) for tests and benchmarks.
 
 The data behaves like a real audience, not like uniform noise:
   - most persons stay anonymous and never buy; every person has a funnel depth (awareness,
@@ -51,7 +51,7 @@ DAY = 86_400
 # Target touchpoints per chunk of persons: bounds the memory whatever the total size.
 CHUNK_TOUCHPOINTS = 3_000_000
 
-# SPEC §4 default mapping, by stage (1 awareness ... 7 advocacy; 5 purchase has no events).
+# definitions §4 default mapping, by stage (1 awareness ... 7 advocacy; 5 purchase has no events).
 STAGE_EVENTS: dict[int, list[str]] = {
     1: ["ad_impression", "ad_click", "social_impression", "referral_visit"],
     2: ["page_view", "content_view", "review_read", "demo_view", "webinar_attended", "email_open",
@@ -135,8 +135,8 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     parser.add_argument("--end", type=_iso_date, default=dt.date(2026, 6, 30),
                         help="last UTC date of the data (default 2026-06-30)")
     parser.add_argument("--bad-row-rate", type=_rate, default=0.001,
-                        help="share of rows made unusable, each with one SPEC §3 quarantine "
-                        "reason (default 0.001)")
+                        help="share of rows made unusable, each with one quarantine reason of "
+                        "docs/definitions.md §3 (default 0.001)")
     parser.add_argument("--touchpoints-per-person", type=_positive_float, default=8.0,
                         help="mean touchpoints per person (default 8)")
     parser.add_argument("--orders-per-buyer", type=_at_least_one, default=2.5,

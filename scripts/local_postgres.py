@@ -124,7 +124,7 @@ class LocalPostgres:
                 f"-c listen_addresses={HOST}",
                 # a throwaway server: speed over durability
                 "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-                # SPEC: times are UTC; the models do not depend on it, psql output does
+                # definitions §6: times are UTC; the models do not depend on it, psql output does
                 "-c timezone=UTC",
             ])
             started = self._run([

@@ -1,4 +1,4 @@
-"""Load the raw input files of a --raw-dir into PostgreSQL, for the `raw` source (SPEC §2).
+"""Load the raw input files of a --raw-dir into PostgreSQL for the `raw` source (definitions §2).
 
 DuckDB reads the files itself (the on-run-start hook register_raw_inputs makes views over them);
 a PostgreSQL server cannot read the client's files. So each file is loaded as it is into a table

@@ -155,7 +155,7 @@ class RunReport:
     status: str = "running"
     reason: str | None = None
     as_of: str | None = None
-    # the var load_date of the run (SPEC §3): later rows are quarantined, as_of never passes it
+    # the run's var load_date (definitions §3): later rows are quarantined, as_of never passes it
     load_date: str | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)
     dbt_results: dict[str, Any] = field(default_factory=dict)
@@ -175,7 +175,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--raw-dir",
         type=Path,
         help="folder holding orders and touchpoints as .csv, .parquet or a folder of .parquet "
-        "parts (SPEC §2); default: the bundled demo data",
+        "parts (docs/definitions.md §2); default: the bundled demo data",
     )
     parser.add_argument(
         "--as-of",

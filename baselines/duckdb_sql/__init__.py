@@ -1,1 +1,1 @@
-"""The SPEC marts as one hand-written DuckDB SQL script (lifecycle.sql), without dbt."""
+"""The marts of definitions §6 as one hand-written DuckDB SQL script (lifecycle.sql), no dbt."""

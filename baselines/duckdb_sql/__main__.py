@@ -1,9 +1,10 @@
-"""Run baselines/duckdb_sql/lifecycle.sql on a raw folder: the SPEC marts without dbt.
+"""Run baselines/duckdb_sql/lifecycle.sql on a raw folder: the marts of definitions §6, no dbt.
 
 The script is plain DuckDB SQL; this runner only points it at the raw files (as text views, the
-layouts of SPEC §2), loads the event-stage seed, sets the rule vars and the DuckDB settings of the
-dbt profile (threads, memory_limit, preserve_insertion_order; spilling next to --out), and runs it
-into a DuckDB file whose schemas marts and audit hold the same tables as the dbt project's.
+layouts of docs/definitions.md §2), loads the event-stage seed, sets the rule vars and the DuckDB
+settings of the dbt profile (threads, memory_limit, preserve_insertion_order; spilling next to
+--out), and runs it into a DuckDB file whose schemas marts and audit hold the same tables as the dbt
+project's.
 
     python -m baselines.duckdb_sql --raw-dir /tmp/lifecycle-bench/1m --out /tmp/baseline.duckdb
 """

@@ -1,1 +1,1 @@
-"""The SPEC marts in pandas (what an analyst would write instead of the dbt project)."""
+"""The marts of definitions §6 in pandas (what an analyst would write instead of dbt)."""

@@ -1,8 +1,9 @@
-"""The SPEC marts in pandas: what an analyst would write instead of the dbt project.
+"""The marts of definitions §6 in pandas: what an analyst would write instead of the dbt project.
 
-Reads the raw folder (the layouts of SPEC §2) with pandas and pyarrow, applies SPEC §3-6 and
-docs/decisions.md with vectorised pandas/numpy operations (no row-by-row Python), and writes one
-Parquet file per mart into --out. Money is handled as integer cents, so that sums are exact.
+Reads the raw folder (the layouts of definitions §2) with pandas and pyarrow, applies
+definitions §3-6 and docs/decisions.md with vectorised pandas/numpy operations (no row-by-row
+Python), and writes one Parquet file per mart into --out. Money is handled as integer cents, so that
+sums are exact.
 
     python -m baselines.pandas --raw-dir /tmp/lifecycle-bench/1m --out /tmp/pandas-marts
 """
@@ -39,7 +40,7 @@ NO_TIME = np.iinfo(np.int64).max  # "never observed" in the stage matrix
 def read_raw(raw_dir: Path, table: str) -> pd.DataFrame:
     raw = find_raw_file(raw_dir, table)
     if raw.file_format == "csv":
-        # SPEC §2: an empty field is null, and nothing else is ("NA" is a value)
+        # definitions §2: an empty field is null, and nothing else is ("NA" is a value)
         frame = pd.read_csv(raw.path, dtype="str", keep_default_na=False, na_values=[""])
     else:
         path = raw.path[: -len("/*.parquet")] if raw.path.endswith("/*.parquet") else raw.path
@@ -83,7 +84,7 @@ def stage_orders(raw: pd.DataFrame, status_map: dict[str, str]) -> pd.DataFrame:
     amount_ok = amount.notna() & np.isfinite(amount) & (amount >= 0)
     orders["amount_cents"] = np.round(amount.where(amount_ok, 0) * 100).astype("int64")
     orders["updated_at"] = orders["parsed_updated_at"].fillna(orders["ordered_at"])
-    # SPEC §2: one of the six as it is, any other status through the map (decisions #61)
+    # definitions §2: one of the six as it is, any other status through the map (decisions #61)
     orders["status"] = orders["status"].where(orders["status"].isin(STATUSES), orders["status"].map(status_map))
     orders["status_rank"] = orders["status"].map({s: i for i, s in enumerate(STATUSES, 1)}).astype("float")
     reasons = [
@@ -172,7 +173,7 @@ def keep_first_touchpoints(touchpoints: pd.DataFrame, as_of: pd.Timestamp) -> pd
 
 
 def observations(touchpoints: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
-    """SPEC §4: per person and observed stage rank, the first time it was observed."""
+    """definitions §4: per person and observed stage rank, the first time it was observed."""
     first_purchase = orders.loc[orders["purchase_number"] == 1].set_index("person_id")["ordered_at"]
     touch_first_purchase = touchpoints["person_id"].map(first_purchase)
     after_purchase = touchpoints["occurred_at"] >= touch_first_purchase

@@ -1,9 +1,9 @@
-"""Differential test: the dbt marts equal two independent implementations of SPEC.
+"""Differential test: the dbt marts equal two independent implementations of the definitions.
 
-Generated data (a few thousand persons, with every messy case of SPEC §2-3) goes through the dbt
-pipeline, the hand-written DuckDB SQL script (baselines/duckdb_sql) and the pandas implementation
-(baselines/pandas). Every mart and the row reconciliation must be equal cell by cell, as
-multisets of rows. The as-of date is set before the end of the data, so that late versions and
+Generated data (a few thousand persons, with every messy case of docs/definitions.md §2-3) goes
+through the dbt pipeline, the hand-written DuckDB SQL script (baselines/duckdb_sql) and the pandas
+implementation (baselines/pandas). Every mart and the row reconciliation must be equal cell by cell,
+as multisets of rows. The as-of date is set before the end of the data, so that late versions and
 late touchpoints are in play, and a rule var is changed from its default.
 """
 

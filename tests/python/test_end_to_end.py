@@ -1,10 +1,10 @@
 """End to end: the pipeline on hand-built raw folders, marts compared cell by cell, on every
 target (DuckDB, PostgreSQL, Spark): the same models must give the same marts everywhere.
 
-Each folder in cases/ holds raw/ (the input), case.json (as_of and vars) and expected/ (one CSV
-per mart or audit table, computed by hand from SPEC.md and docs/decisions.md). Every expected
-column is compared on every row; rows are matched as whole sorted lists, so a missing, extra or
-duplicated row fails as surely as a wrong cell.
+Each folder in cases/ holds raw/ (the input), case.json (as_of and vars) and expected/ (one CSV per
+mart or audit table, computed by hand from docs/definitions.md and docs/decisions.md). Every
+expected column is compared on every row; rows are matched as whole sorted lists, so a missing,
+extra or duplicated row fails as surely as a wrong cell.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""scripts/generate_data.py: deterministic, realistic, every messy case of SPEC §2-3 present."""
+"""scripts/generate_data.py: deterministic, realistic, with every messy case of definitions §2-3."""
 
 from __future__ import annotations
 

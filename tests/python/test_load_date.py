@@ -1,6 +1,6 @@
-"""The load date (SPEC §3, §5; decisions #64): a stray future date is quarantined instead of
-moving as_of, an as_of after the load date is refused, and a row quarantined as future is kept
-by a later run once the load date has reached it, incrementally as in a full refresh."""
+"""The load date (definitions §3, §5; decisions #64): a stray future date is quarantined instead of
+moving as_of, an as_of after the load date is refused, and a row quarantined as future is kept by a
+later run once the load date has reached it, incrementally as in a full refresh."""
 
 from __future__ import annotations
 

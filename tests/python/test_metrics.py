@@ -94,7 +94,7 @@ def test_persons_and_revenue_per_person_by_type_equal_the_type_summary(
             ).fetchall()
         }
     assert {kind: (persons, round(average, 2)) for kind, (persons, average) in metrics.items()} == summary
-    # SPEC §7: one person of each type but two potential ones
+    # docs/definitions.md §7: one person of each type but two potential ones
     assert metrics["potential"] == (2, Decimal(0))
     assert metrics["loyal"] == (1, Decimal("75.5"))
 

@@ -1,5 +1,5 @@
-"""SPEC §2: a real export's statuses go through the seed order_status_map. The worked example's
-orders, with their statuses written the way shop platforms export them, give the worked
+"""definitions §2: a real export's statuses go through the seed order_status_map. The worked
+example's orders, with their statuses written the way shop platforms export them, give the worked
 example's customer types; a status in neither the six nor the map is still quarantined."""
 
 from __future__ import annotations

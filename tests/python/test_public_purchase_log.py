@@ -7,9 +7,9 @@ quarter of 1997, followed until the end of June 1998 (P. S. Fader, B. G. S. Hard
 Repeat Sales at CDNOW", 2001): one line per purchase, `customer_id date(YYYYMMDD) number_of_cds
 dollar_value`.
 
-The log becomes orders.csv (order_id from the line number, status completed, ordered_at the
-day's midnight UTC) beside a header-only touchpoints.csv (SPEC §2: a valid, empty input). The
-marts are compared with facts computed here from the raw file in plain Python, not with what the
+The log becomes orders.csv (order_id from the line number, status completed, ordered_at the day's
+midnight UTC) beside a header-only touchpoints.csv (docs/definitions.md §2: a valid, empty input).
+The marts are compared with facts computed here from the raw file in plain Python, not with what the
 models compute.
 """
 
@@ -29,7 +29,7 @@ import pytest
 from conftest import PipelineRun, read_table, run_pipeline, shared_lock
 
 AS_OF = dt.date(1998, 6, 30)  # the last day of the log
-LAPSED_AFTER_DAYS = 180  # dbt_project.yml defaults (SPEC §5)
+LAPSED_AFTER_DAYS = 180  # dbt_project.yml defaults (docs/definitions.md §5)
 REGULAR_MIN_ORDERS = 2
 
 
@@ -128,7 +128,7 @@ def test_customer_types_and_funnel_equal_the_raw_log(cdnow: tuple[list[Purchase]
         days_by_customer[purchase.customer_id].append(purchase.day)
 
     def customer_type(days: list[dt.date]) -> str:
-        # SPEC §5 without touchpoints: every buyer is new, regular or lapsed, never loyal
+        # definitions §5 without touchpoints: every buyer is new, regular or lapsed, never loyal
         if (AS_OF - max(days)).days > LAPSED_AFTER_DAYS:
             return "lapsed"
         return "new" if len(days) < REGULAR_MIN_ORDERS else "regular"

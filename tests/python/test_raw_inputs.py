@@ -67,7 +67,7 @@ BAD_INPUTS = {
     "missing required column": (
         drop_amount_column,
         "error: raw input error: {raw}/orders.csv has no column amount (required for orders, "
-        "SPEC §2) " + NOTHING_PUBLISHED,
+        "docs/definitions.md §2) " + NOTHING_PUBLISHED,
     ),
     "missing file": (
         lambda raw: (raw / "touchpoints.csv").unlink(),
