@@ -1,7 +1,7 @@
 {#-
-    Text cleaning shared by the staging models (SPEC §3): trimmed, empty is null. Trimming takes
-    every ASCII whitespace character, not only spaces (plain trim() on DuckDB and Postgres): a
-    status exported as "<tab>paid" is paid, not an unknown status. The standard
+    Text cleaning shared by the staging models (docs/definitions.md §3): trimmed, empty is null.
+    Trimming takes every ASCII whitespace character, not only spaces (plain trim() on DuckDB and
+    Postgres): a status exported as "<tab>paid" is paid, not an unknown status. The standard
     trim(both ... from ...) reads the same on DuckDB, Postgres and Spark.
 -#}
 {% macro clean_text(column_name, lower=false) -%}

@@ -1,7 +1,7 @@
 {#-
-    SPEC §5's rules in their order, from the counts they rest on (as of one date). Used for
-    as_of (int_customer_types) and for every month end (customer_type_history), so that the
-    two can never disagree on the rule.
+    The rules of docs/definitions.md §5 in their order, from the counts they rest on (as of one
+    date). Used for as_of (int_customer_types) and for every month end (customer_type_history), so
+    that the two can never disagree on the rule.
 -#}
 {% macro customer_type_case(valid_order_count, days_since_last_order, days_since_last_advocacy) -%}
     case

@@ -1,8 +1,9 @@
 {#-
-    The load date (SPEC §3, §5; docs/decisions.md #64): the var `load_date`, by default the UTC
-    date the run started. A timestamp dated more than one day after it is quarantined as
-    `future_timestamp`, the default as_of never passes it, and an explicit as_of after it is
-    refused. Computed at compile time, so that the SQL holds plain date literals on every engine.
+    The load date (docs/definitions.md §3, §5; docs/decisions.md #64): the var `load_date`, by
+    default the UTC date the run started. A timestamp dated more than one day after it is
+    quarantined as `future_timestamp`, the default as_of never passes it, and an explicit as_of
+    after it is refused. Computed at compile time, so that the SQL holds plain date literals on
+    every engine.
 -#}
 
 {#- The load date as YYYY-MM-DD text; stops the run when the var is not a date. -#}

@@ -1,7 +1,7 @@
 {#-
-    SPEC §2: a status that is not one of the six goes through the seed order_status_map (raw
-    status -> one of the six); a status in neither is null here, which staging quarantines as
-    unknown_status. The six always map to themselves, whatever the seed says.
+    docs/definitions.md §2: a status that is not one of the six goes through the seed
+    order_status_map (raw status -> one of the six); a status in neither is null here, which staging
+    quarantines as unknown_status. The six always map to themselves, whatever the seed says.
 
     Staging joins nothing (house style), so the seed is read when the model is compiled and
     written into the SQL as one CASE. A model calling this needs the line

@@ -1,6 +1,7 @@
 {#-
-    SPEC §2 lists the order statuses in this order; the order breaks ties between versions of an
-    order written at the same time (SPEC §3). cancelled and refunded are not valid purchases.
+    docs/definitions.md §2 lists the order statuses in this order; the order breaks ties between
+    versions of an order written at the same time (docs/definitions.md §3). cancelled and refunded
+    are not valid purchases.
 -#}
 {% macro order_statuses() -%}
     {{ return(['placed', 'paid', 'shipped', 'completed', 'cancelled', 'refunded']) }}
@@ -10,7 +11,7 @@
     {{ return(['cancelled', 'refunded']) }}
 {%- endmacro %}
 
-{#- The position of a status in SPEC's list (1 = placed); null for an unknown status. -#}
+{#- A status's position in the list of docs/definitions.md §2 (1 = placed); null when unknown. -#}
 {% macro order_status_rank(column_name) -%}
     case {{ column_name }}
         {%- for status in order_statuses() %}

@@ -1,7 +1,8 @@
 {#-
     on-run-start hook. When the var `raw_dir` names a folder, the `raw` source tables become views
-    over the files in it (SPEC §2): `<table>.csv`, `<table>.parquet` or a folder `<table>/` of
-    Parquet parts. Without `raw_dir` nothing happens: the demo seeds are the raw tables.
+    over the files in it (docs/definitions.md §2): `<table>.csv`, `<table>.parquet` or a folder
+    `<table>/` of Parquet parts. Without `raw_dir` nothing happens: the demo seeds are the raw
+    tables.
 
     Each view has exactly the columns declared for the source in `_raw__sources.yml`, all as
     text: a missing optional column reads as null, a missing required column (meta.required) stops
@@ -189,7 +190,7 @@
 {%- endmacro %}
 
 
-{#- The layouts a raw table may have in the folder (SPEC §2), in the order they are reported. -#}
+{#- The layouts a raw table may have in the folder (docs/definitions.md §2), in reporting order. -#}
 {% macro raw_input_layouts(folder, table_name) -%}
     {{ return([
         {'path': folder ~ '/' ~ table_name ~ '.csv', 'format': 'csv'},

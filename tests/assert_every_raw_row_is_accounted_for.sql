@@ -1,5 +1,6 @@
--- SPEC §3: every raw row ends up in exactly one place. The reconciliation must count every
--- row of the source, add up, and agree with the rows actually in the marts and the quarantine.
+-- docs/definitions.md §3: every raw row ends up in exactly one place. The reconciliation must count
+-- every row of the source, add up, and agree with the rows actually in the marts and the
+-- quarantine.
 with
 
 raw_counts as (

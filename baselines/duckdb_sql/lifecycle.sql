@@ -1,9 +1,9 @@
--- The SPEC marts in one hand-written DuckDB script, without dbt: the engine's near-limit for
--- the benchmark and an independent implementation for the differential test. Written from
--- SPEC.md and docs/decisions.md, not from the dbt models.
+-- The marts of definitions §6 in one hand-written DuckDB script, without dbt: the engine's
+-- near-limit for the benchmark and an independent implementation for the differential test. Written
+-- from docs/definitions.md and docs/decisions.md, not from the dbt models.
 --
 -- Inputs, prepared by run_baseline.py:
---   views raw_orders and raw_touchpoints: the raw columns of SPEC §2, all text;
+--   views raw_orders and raw_touchpoints: the raw columns of definitions §2, all text;
 --   table event_stages (event_type, lifecycle_stage): the seed lifecycle_event_stages;
 --   table status_map (raw_status, status): the seed order_status_map;
 --   variables as_of (a date or null), lapsed_after_days, regular_min_orders, advocacy_window_days.
@@ -15,7 +15,7 @@ set timezone = 'UTC';
 create schema if not exists marts;
 create schema if not exists audit;
 
--- SPEC §3 trimming: every ASCII whitespace character at either end (decisions #3)
+-- definitions §3 trimming: every ASCII whitespace character at either end (decisions #3)
 create or replace temp macro trim_whitespace(s) as
     trim(s, chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13));
 
@@ -26,7 +26,7 @@ select * from (
         ('purchase', 5), ('loyalty', 6), ('advocacy', 7)
 ) as t (lifecycle_stage, stage_rank);
 
--- SPEC §3 cleaning and quarantine: parse once, keep the raw text for the audit tables.
+-- definitions §3 cleaning and quarantine: parse once, keep the raw text for the audit tables.
 create or replace temp table orders_parsed as
 with cleaned as (
     select
@@ -37,7 +37,7 @@ with cleaned as (
         nullif(trim_whitespace(updated_at), '') as updated_text,
         timezone('UTC', try_cast(nullif(trim_whitespace(updated_at), '') as timestamptz)) as c_updated_at,
         lower(nullif(trim_whitespace(status), '')) as status_text,
-        -- SPEC §2: one of the six as it is, any other status through the map (decisions #61)
+        -- definitions §2: one of the six as it is, any other status through the map (decisions #61)
         case
             when status_text in ('placed', 'paid', 'shipped', 'completed', 'cancelled', 'refunded')
                 then status_text
@@ -100,7 +100,7 @@ select
     end as quarantine_reason
 from cleaned;
 
--- SPEC §5: the var, or the latest UTC date among kept rows (decisions #8): an order's latest
+-- definitions §5: the var, or the latest UTC date among kept rows (decisions #8): an order's latest
 -- written version (both its dates), a touchpoint_id's earliest row.
 create or replace temp table as_of as
 select coalesce(
@@ -169,7 +169,7 @@ select
     end as disposition
 from visible;
 
--- SPEC §3 identity: an anonymous_id belongs to the customer of its earliest identified touch.
+-- definitions §3 identity: an anonymous_id belongs to the customer of its first identified touch.
 create or replace temp table identities as
 select
     anonymous_id,
@@ -224,7 +224,7 @@ select
 from orders
 group by person_id;
 
--- SPEC §4 observations: one row per person and observed stage, at its first observation.
+-- definitions §4 observations: one row per person and observed stage, at its first observation.
 create or replace temp table observations as
 with first_purchase as (
     select person_id, first_order_at from order_facts where first_order_at is not null
@@ -297,7 +297,7 @@ from seen as s
 left join first_touch as f on s.person_id = f.person_id
 group by s.person_id;
 
--- SPEC §5 customer types.
+-- definitions §5 customer types.
 create or replace temp table customer_types as
 with last_advocacy as (
     select t.person_id, max(t.occurred_at) as last_advocacy_at
@@ -324,7 +324,7 @@ cross join as_of as a
 left join order_facts as f on p.person_id = f.person_id
 left join last_advocacy as l on p.person_id = l.person_id;
 
--- SPEC §6 marts.
+-- definitions §6 marts.
 create or replace table marts.fct_touchpoints as
 select
     touchpoint_id, person_id, anonymous_id, customer_id, occurred_at, channel, event_type,

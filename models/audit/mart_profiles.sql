@@ -1,4 +1,4 @@
-{#- Each mart and the columns of its key (SPEC §6 grain). -#}
+{#- Each mart and the columns of its key (docs/definitions.md §6 grain). -#}
 {%- set mart_keys = {
     'dim_customers': ['person_id'],
     'customer_lifecycle_stages': ['person_id', 'lifecycle_stage'],
@@ -17,8 +17,8 @@
 {%- endfor %}
 -- Key and volume profile of each mart, for the data-quality suites: aggregates stay in the
 -- warehouse, whatever the size of the marts. Each mart's volume is compared with the inputs it is
--- built from (docs/decisions.md #65), so that an empty orders or touchpoints file (SPEC §2) does
--- not make the other input's marts look wrong.
+-- built from (docs/decisions.md #65), so that an empty orders or touchpoints file
+-- (docs/definitions.md §2) does not make the other input's marts look wrong.
 with
 
 reconciliation as (
@@ -57,7 +57,7 @@ kept as (
 ),
 
 person_reach as (
-    -- a person who reached stage k has one row per stage 1..k (SPEC §4: stages are monotone)
+    -- a person who reached stage k has a row per stage 1..k (docs/definitions.md §4: monotone)
     select max(stage_rank) as current_stage_rank
     from stage_observations
     group by person_id

@@ -1,6 +1,6 @@
--- Where every raw row went (SPEC §3): one row per raw table, raw = kept + collapsed +
--- quarantined + after_as_of. raw_rows is counted on staging (one row per source row, tested)
--- and the dispositions on the intermediate models, so unaccounted_rows shows a row lost between.
+-- Where every raw row went (docs/definitions.md §3): one row per raw table, raw = kept + collapsed
+-- + quarantined + after_as_of. raw_rows is counted on staging (one row per source row, tested) and
+-- the dispositions on the intermediate models, so unaccounted_rows shows a row lost between.
 with
 
 staged_orders as (

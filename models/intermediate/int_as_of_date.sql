@@ -1,4 +1,4 @@
--- The single as-of date every model describes the world at (SPEC §5): the var `as_of` when
+-- The single as-of date every model describes the world at (definitions §5): the var `as_of` when
 -- given, otherwise the latest UTC date among kept orders and touchpoints (decisions #8): a
 -- superseded order version or a re-sent touchpoint does not move it. It never passes the load
 -- date (decisions #64): a kept row dated the day after is later than as_of, and an explicit
@@ -40,8 +40,8 @@ kept_touchpoints as (
 ),
 
 latest_dates as (
-    -- with no as_of yet, the kept version of an order is its latest written one (SPEC §3; on a
-    -- tie the later ordered_at is kept, which is the latest date of the tied versions)
+    -- with no as_of yet, the kept version of an order is its latest written one (definitions §3; on
+    -- a tie the later ordered_at is kept, which is the latest date of the tied versions)
     select max(greatest(cast(ordered_at as date), cast(updated_at as date))) as latest_date
     from order_versions
     where updated_at = latest_updated_at

@@ -1,4 +1,5 @@
--- Per person, the customer type as of as_of (SPEC §5), with the two day counts it rests on.
+-- Per person, the customer type as of as_of (docs/definitions.md §5), with the two day counts it
+-- rests on.
 with
 
 persons as (

@@ -1,5 +1,6 @@
--- Per person, every stage up to the highest one observed (SPEC §4): stage k is entered at the
--- earliest observation of any stage >= k; a stage implied by a later one is inferred.
+-- Per person, every stage up to the highest one observed (docs/definitions.md §4): stage k is
+-- entered at the earliest observation of any stage >= k; a stage implied by a later one is
+-- inferred.
 with
 
 observations as (

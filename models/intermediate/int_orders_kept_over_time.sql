@@ -1,4 +1,4 @@
--- Every order version with the as-of dates for which it is the order's kept version (SPEC §3
+-- Every order version with the as-of dates for which it is the order's kept version (definitions §3
 -- applied at every date up to as_of, decisions #29): a version exists from the later UTC date
 -- of its ordered_at and updated_at, and is kept until a higher-ranked version exists. A refund
 -- written later ends the paid version's range on the refund's date and does not change the past.

@@ -1,5 +1,5 @@
--- Kept orders with their person, whether they are a valid purchase (SPEC §3) and their rank
--- among the person's valid purchases (SPEC §6 purchase_number).
+-- Kept orders with their person, whether they are a valid purchase (docs/definitions.md §3) and
+-- their rank among the person's valid purchases (docs/definitions.md §6 purchase_number).
 -- Incremental: every kept order of each person with an order version recomputed in this run
 -- (a new order or a refund renumbers the person's purchases).
 {{ config(

@@ -1,4 +1,4 @@
--- Every raw order row with its disposition (SPEC §3): quarantined, after_as_of, kept (the
+-- Every raw order row with its disposition (definitions §3): quarantined, after_as_of, kept (the
 -- latest version of the order as of as_of) or collapsed (a superseded version or duplicate).
 -- Incremental: every version of an order_id that staging loaded in this run, or with a version
 -- that as_of has moved past, is recomputed; rows without an order_id share the key '' (all of

@@ -1,5 +1,5 @@
 -- Per person, one row for each calendar month in which anything about them changed as of that
--- month's end: the facts SPEC §4-5 rest on, valid from that month until next_change_month
+-- month's end: the facts definitions §4-5 rest on, valid from that month until next_change_month
 -- (decisions #29). Changes are additive deltas (an order version starts or stops being the
 -- kept one, a touchpoint starts or stops belonging to the person) summed over time; only the
 -- first and last valid purchase are not running values (a later refund can remove either), so

@@ -1,5 +1,6 @@
--- One row per person found in a kept order or touchpoint (SPEC §6 dim_customers grain), with
--- what is known of them before any business rule: identity, first seen, acquisition channel.
+-- One row per person found in a kept order or touchpoint (docs/definitions.md §6 dim_customers
+-- grain), with what is known of them before any business rule: identity, first seen, acquisition
+-- channel.
 with
 
 touchpoints as (

@@ -1,5 +1,5 @@
--- One row per anonymous_id that was ever seen together with a customer_id (SPEC §3): the
--- customer of its earliest identifying touchpoint (ties: the smallest customer_id).
+-- One row per anonymous_id that was ever seen together with a customer_id (docs/definitions.md §3):
+-- the customer of its earliest identifying touchpoint (ties: the smallest customer_id).
 -- Identification is retroactive: every touchpoint of the anonymous_id belongs to that customer.
 with
 

@@ -1,6 +1,6 @@
--- Per person and stage, when the stage was first observed (SPEC §4), before monotone filling:
--- stages 1-4 from touchpoints (and decision from a cancelled or refunded order), purchase from
--- the first valid purchase, loyalty and advocacy only at or after the first valid purchase.
+-- Per person and stage, when the stage was first observed (docs/definitions.md §4), before monotone
+-- filling: stages 1-4 from touchpoints (and decision from a cancelled or refunded order), purchase
+-- from the first valid purchase, loyalty and advocacy only at or after the first valid purchase.
 with
 
 touchpoints as (

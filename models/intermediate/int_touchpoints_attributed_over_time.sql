@@ -1,4 +1,4 @@
--- Every kept touchpoint with the person it belongs to over a range of as-of dates (SPEC §3
+-- Every kept touchpoint with the person it belongs to over a range of as-of dates (definitions §3
 -- identity stitching applied at every date up to as_of, decisions #29). A touchpoint with a
 -- customer_id always belongs to it. An anonymous touchpoint belongs to 'anon:<anonymous_id>'
 -- until the UTC date its anonymous_id is first identified, and to that customer from then on

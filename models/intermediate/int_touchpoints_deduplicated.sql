@@ -1,5 +1,5 @@
--- Every raw touchpoint row with its disposition (SPEC §3): quarantined, after_as_of, kept (the
--- earliest row of its touchpoint_id) or collapsed (a duplicate).
+-- Every raw touchpoint row with its disposition (definitions §3): quarantined, after_as_of, kept
+-- (the earliest row of its touchpoint_id) or collapsed (a duplicate).
 -- Incremental: every row of a touchpoint_id that staging loaded in this run, or with a row that
 -- as_of has moved past, is recomputed; rows without a touchpoint_id share the key '' (all of
 -- them are recomputed together).

@@ -1,5 +1,5 @@
--- Kept touchpoints with their person (identity stitching, SPEC §3) and the lifecycle stage their
--- event type maps to (SPEC §4; null for an unknown event type).
+-- Kept touchpoints with their person (identity stitching, docs/definitions.md §3) and the lifecycle
+-- stage their event type maps to (docs/definitions.md §4; null for an unknown event type).
 -- Incremental: the touchpoints deduplicated in this run, and every touchpoint of an anonymous_id
 -- that this run saw together with a customer_id (its identification may have changed: earlier
 -- anonymous touchpoints move to the customer).

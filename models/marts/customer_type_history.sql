@@ -114,7 +114,7 @@ measured as (
         *,
         {{ dbt.datediff('cast(last_order_at as date)', 'as_of_date', 'day') }}
             as days_since_last_order,
-        -- advocacy before the first valid purchase does not count (SPEC §4-5)
+        -- advocacy before the first valid purchase does not count (definitions §4-5)
         case
             when last_advocacy_touch_at >= first_order_at
                 then {{ dbt.datediff('cast(last_advocacy_touch_at as date)', 'as_of_date', 'day') }}
@@ -127,7 +127,7 @@ classified as (
         *,
         {{ customer_type_case('valid_order_count', 'days_since_last_order', 'days_since_last_advocacy') }}
             as customer_type,
-        -- the highest stage observed (SPEC §4): only whether a stage was observed matters here
+        -- the highest stage observed (definitions §4): only whether a stage was observed matters
         case
             when last_advocacy_touch_at >= first_order_at then 'advocacy'
             when valid_order_count >= 2 or last_loyalty_touch_at >= first_order_at then 'loyalty'

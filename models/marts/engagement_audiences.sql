@@ -63,7 +63,7 @@ reason_parts as (
 ),
 
 reasons as (
-    -- the facts the customer type rests on (SPEC §5), in words a marketer can read
+    -- the facts the customer type rests on (docs/definitions.md §5), in words a marketer can read
     select
         person_id,
         {{ dbt.concat(["customer_type", "': '", "purchase_facts", "type_facts"]) }} as reason
