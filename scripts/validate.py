@@ -8,7 +8,7 @@ Each suite file (GX Core 1.x JSON) names in meta.dataset what it validates:
 Aggregates over large tables (key uniqueness, volumes, row reconciliation) are dbt models in the
 audit schema, so memory stays bounded by the batch size whatever the size of the warehouse.
 
-GX runs on its pandas engine (its SQL engine fails every expectation on DuckDB, see STACK.md).
+GX runs on its pandas engine (its SQL engine fails every expectation on DuckDB: decisions #35).
 An expectation that raises is reported as an error and fails its suite; it never counts as a pass.
 Severity "warning" expectations only warn. Each problem is printed in words under its suite
 (scripts/quality_messages.py), e.g.
