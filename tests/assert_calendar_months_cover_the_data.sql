@@ -1,6 +1,9 @@
--- int_calendar_months is generated from at most calendar_max_months numbers: the months must
--- run without a gap from the month of the first usable row to the as-of month, or the monthly
--- marts would silently lose their oldest months.
+-- The monthly marts have a point in time for every month of the data: each month in which a
+-- kept order version came to exist (the later of its two dates, docs/decisions.md #9) or a kept
+-- touchpoint (as fct_touchpoints publishes it) happened has its row in int_calendar_months, the
+-- months run without a gap, and the last one is the as-of month. Checked month by month against
+-- the data, not by computing the calendar's first month the way the model does, so that a wrong
+-- rule cannot agree with itself.
 with
 
 months as (
@@ -13,37 +16,40 @@ as_of as (
     from {{ ref('int_as_of_date') }}
 ),
 
-order_versions as (
-    select
-        ordered_at,
-        updated_at
+orders as (
+    select greatest(ordered_at, updated_at) as exists_from
     from {{ ref('int_orders_versioned') }}
-    where row_disposition in ('kept', 'collapsed')
+    where row_disposition = 'kept'
 ),
 
 touchpoints as (
     select occurred_at
-    from {{ ref('int_touchpoints_deduplicated') }}
-    where row_disposition = 'kept'
+    from {{ ref('fct_touchpoints') }}
 ),
 
-first_dates as (
-    select min(greatest(cast(ordered_at as date), cast(updated_at as date))) as first_date
-    from order_versions
-    union all
-    select min(cast(occurred_at as date)) as first_date
-    from touchpoints
-),
-
-expected as (
-    select
-        {{ month_start('min(first_dates.first_date)') }} as first_month_start,
-        {{ month_start('max(as_of.as_of_date)') }} as last_month_start
-    from first_dates
+months_with_data as (
+    select {{ month_start('cast(orders.exists_from as date)') }} as month_start
+    from orders
     cross join as_of
+    where cast(orders.exists_from as date) <= as_of.as_of_date
+    union distinct
+    select {{ month_start('cast(touchpoints.occurred_at as date)') }} as month_start
+    from touchpoints
+    cross join as_of
+    where cast(touchpoints.occurred_at as date) <= as_of.as_of_date
 ),
 
-actual as (
+uncovered_months as (
+    select
+        months_with_data.month_start,
+        'a month with data has no calendar row' as problem
+    from months_with_data
+    left join months
+        on months_with_data.month_start = months.month_start
+    where months.month_start is null
+),
+
+calendar_shape as (
     select
         min(month_start) as first_month_start,
         max(month_start) as last_month_start,
@@ -51,26 +57,25 @@ actual as (
     from months
 ),
 
-compared as (
+misshapen_calendar as (
     select
-        expected.first_month_start as expected_first_month,
-        actual.first_month_start as actual_first_month,
-        expected.last_month_start as expected_last_month,
-        actual.last_month_start as actual_last_month,
-        actual.months,
-        1 + {{ dbt.datediff('expected.first_month_start', 'expected.last_month_start', 'month') }}
-            as expected_months
-    from expected
-    cross join actual
+        calendar_shape.last_month_start as month_start,
+        'the calendar does not end at the as-of month' as problem
+    from calendar_shape
+    cross join as_of
+    where calendar_shape.last_month_start != {{ month_start('as_of.as_of_date') }}
+    union all
+    select
+        calendar_shape.first_month_start as month_start,
+        'the calendar has a gap' as problem
+    from calendar_shape
+    where
+        calendar_shape.months
+        != 1 + {{ dbt.datediff(
+            'calendar_shape.first_month_start', 'calendar_shape.last_month_start', 'month'
+        ) }}
 )
 
-select *
-from compared
-where
-    expected_first_month is not null
-    and (
-        actual_first_month is null
-        or actual_first_month != expected_first_month
-        or actual_last_month != expected_last_month
-        or months != expected_months
-    )
+select * from uncovered_months
+union all
+select * from misshapen_calendar
