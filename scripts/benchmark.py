@@ -385,8 +385,9 @@ def benchmark_size(touchpoints: int, args: argparse.Namespace, file_format: str,
 
     def pipeline(raw_dir: Path) -> list[str]:
         # --unit-tests: benchmarks/results.md was measured with them; keep measuring the same run
+        # -v: dbt's per-node lines in the step's log, which pipeline_breakdown reads
         return [PYTHON, str(PROJECT_DIR / "scripts" / "run_pipeline.py"), "--raw-dir", str(raw_dir),
-                "--warehouse", str(warehouse), "--unit-tests"]
+                "--warehouse", str(warehouse), "--unit-tests", "-v"]
 
     for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
         stale.unlink(missing_ok=True)
