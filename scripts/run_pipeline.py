@@ -682,13 +682,7 @@ def run_validation(wh: Any, settings: Settings, report: RunReport) -> None:
         raise PipelineError(f"validate failed: {error}") from None
     report.expectations = [result.as_dict() for result in results]
     report.docs["data_docs"] = str(docs_dir / "index.html")
-    for result in results:
-        for line in result.lines():
-            # --quiet: only the suites that did not pass, with the warnings and errors
-            if not settings.quiet:
-                print(f"  {line}")
-            elif result.status != "passed":
-                print(f"  {line}", file=sys.stderr)
+    quality.print_results(results, settings.quiet, indent="  ")
     broken = [result.name for result in results if result.status not in {"passed", "warned"}]
     if broken:
         raise PipelineError(f"validate failed: suites {', '.join(broken)} did not pass")

@@ -371,6 +371,16 @@ def check_suite_files(expectations_dir: Path) -> None:
             raise cli_checks.InputError(f"--expectations-dir: suite {path} is not a JSON object")
 
 
+def print_results(results: Sequence[SuiteResult], quiet: bool, indent: str = "") -> None:
+    """Each suite's lines; with --quiet only the suites that did not pass, on stderr, where
+    warnings and errors go."""
+    for result in results:
+        if not quiet:
+            print("\n".join(f"{indent}{line}" for line in result.lines()))
+        elif result.status != "passed":
+            print("\n".join(f"{indent}{line}" for line in result.lines()), file=sys.stderr)
+
+
 def quiet_gx_logging() -> None:
     """GX logs every datasource save at INFO; keep its warnings and errors only."""
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -411,11 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValidationSetupError, WarehouseError) as error:
         print(f"error: validation could not run: {error}", file=sys.stderr)
         return 1
-    for result in results:
-        if not args.quiet:
-            print("\n".join(result.lines()))
-        elif result.status != "passed":
-            print("\n".join(result.lines()), file=sys.stderr)
+    print_results(results, args.quiet)
     print(f"Data Docs: {docs_dir / 'index.html'}")
     return 0 if all(result.status in {"passed", "warned"} for result in results) else 1
 
