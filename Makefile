@@ -15,6 +15,9 @@ $(STAMP):
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	# the project's Python package (lifecycle/, lifecycle_dev/, baselines/), editable: no copy to
+	# keep in step; built by the venv's setuptools and the locked wheel, nothing downloaded
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
 ## DuckDB 1.1.3, the oldest release the published warehouse is tested to open with.
@@ -27,7 +30,7 @@ $(VENV)-compat/.installed:
 
 ## Offline copies of the styles and scripts Data Docs load from CDNs (npm registry). Without npm
 ## the docs keep their CDN links and need a network to show their tables.
-DOCS_ASSETS := scripts/data_docs_assets
+DOCS_ASSETS := lifecycle/data_docs_assets
 docs-assets: $(DOCS_ASSETS)/node_modules/.package-lock.json
 $(DOCS_ASSETS)/node_modules/.package-lock.json: $(DOCS_ASSETS)/package-lock.json
 	@if command -v npm >/dev/null; then \
@@ -78,6 +81,6 @@ clean:
 ## Re-resolve the pins from pyproject.toml (needs the package index).
 lock:
 	rm -rf /tmp/lifecycle-lock && $(PYTHON) -m venv /tmp/lifecycle-lock
-	/tmp/lifecycle-lock/bin/pip install --quiet .
+	/tmp/lifecycle-lock/bin/pip install --quiet . wheel
 	(echo "# Fully pinned environment (pip freeze of a fresh venv). Regenerate with: make lock"; \
 	 /tmp/lifecycle-lock/bin/pip freeze --exclude customer-lifecycle-warehouse) > requirements.lock

@@ -31,7 +31,6 @@ README = PROJECT_DIR / "README.md"
 # the bin folder of the venv running the tests: the README's `.venv/bin/`
 VENV_BIN = Path(sys.executable).parent
 TARGETS = ("duckdb", "postgres", "spark")
-sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 
 # pyspark, imported by Great Expectations when installed, ends the process when the main module
 # has neither __spec__ nor __file__ (it takes that for a doctest run), which is what a
@@ -174,10 +173,10 @@ def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_server(shared_tmp: Path) -> dict[str, str]:
-    """A throwaway PostgreSQL server (scripts/local_postgres.py) shared by the workers of the test
+    """A throwaway PostgreSQL server (lifecycle_dev/local_postgres.py) shared by the workers of the test
     session, stopped when the session ends: its libpq environment. A machine without PostgreSQL
     fails here with the reason, never skips."""
-    from local_postgres import LocalPostgres
+    from lifecycle_dev.local_postgres import LocalPostgres
 
     record = shared_tmp / POSTGRES_RECORD
     with shared_lock(shared_tmp / "postgres.lock"):
@@ -198,7 +197,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     record = session.config._tmp_path_factory.getbasetemp() / "shared" / POSTGRES_RECORD
     if record.exists():
-        from local_postgres import LocalPostgres
+        from lifecycle_dev.local_postgres import LocalPostgres
 
         LocalPostgres(Path(json.loads(record.read_text())["folder"])).stop()
 

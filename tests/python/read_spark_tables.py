@@ -12,9 +12,7 @@ import pickle
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-
-from warehouse import SparkWarehouse  # noqa: E402
+from lifecycle.engines import SparkWarehouse
 
 
 def main(output: str, tables: list[str]) -> None:

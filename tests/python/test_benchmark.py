@@ -63,7 +63,7 @@ def test_csv_inputs_and_side_by_side_report(tmp_path: Path):
     initial + new for the incremental step) and the CSV-vs-Parquet table of the report."""
     import duckdb
 
-    import benchmark
+    from lifecycle_dev import benchmark
 
     folder = tmp_path / "20k"
     with duckdb.connect() as con:

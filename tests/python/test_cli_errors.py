@@ -14,6 +14,7 @@ import pytest
 from conftest import PROJECT_DIR
 
 SCRIPTS = PROJECT_DIR / "scripts"
+DEV_TOOLS = {"local_postgres"}
 
 # (script, arguments, exit status, a fragment of the error line). In the arguments {tmp} is a
 # fresh folder, {file} a text file, {folder} an empty folder, {not_duckdb} a text file named
@@ -125,7 +126,9 @@ def paths(tmp_path: Path) -> dict[str, str]:
 def test_bad_input_is_one_line(
     paths: dict[str, str], script: str, arguments: list[str], status: int, fragment: str
 ):
-    command = [sys.executable, str(SCRIPTS / f"{script}.py"), *(a.format(**paths) for a in arguments)]
+    # the developers' tools run as modules (lifecycle_dev), the product's as the README's scripts
+    entry = ["-m", f"lifecycle_dev.{script}"] if script in DEV_TOOLS else [str(SCRIPTS / f"{script}.py")]
+    command = [sys.executable, *entry, *(a.format(**paths) for a in arguments)]
     run = subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60)
     output = run.stdout + run.stderr
     assert "Traceback" not in output, output[-3000:]

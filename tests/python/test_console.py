@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import CaseBuilder, run_pipeline
-from console import DbtProgress, parse_size, size_label
+from lifecycle.console import DbtProgress, parse_size, size_label
 
 CASE = "worked_example"
 STEP_LINE = re.compile(r"^\[(\d)/6\] (prepare|seed|build|validate|docs|publish)(: ok in \d+\.\d s)?$")

@@ -25,11 +25,9 @@ import duckdb
 import pytest
 
 from conftest import CASES_DIR, PROJECT_DIR, run_pipeline
-
-sys.path.insert(0, str(PROJECT_DIR / "scripts"))
-import data_docs  # noqa: E402
-import validate as quality  # noqa: E402
-from warehouse import DuckDBWarehouse  # noqa: E402
+from lifecycle import data_docs
+from lifecycle import validate as quality
+from lifecycle.engines import DuckDBWarehouse
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

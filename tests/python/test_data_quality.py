@@ -14,11 +14,9 @@ import pandas as pd
 import pytest
 
 from conftest import CASES_DIR, PROJECT_DIR, run_pipeline
-
-sys.path.insert(0, str(PROJECT_DIR / "scripts"))
-import quality_messages as messages  # noqa: E402
-import validate as quality  # noqa: E402
-from warehouse import DuckDBWarehouse  # noqa: E402
+from lifecycle import quality_messages as messages
+from lifecycle import validate as quality
+from lifecycle.engines import DuckDBWarehouse
 
 DEFAULT_PARAMETERS = {"quarantine_warn_rate": 0.01, "quarantine_fail_rate": 0.10}
 SUITES = sorted(path.stem for path in (PROJECT_DIR / "expectations").glob("*.json"))

@@ -16,7 +16,7 @@ import pytest
 from dbt.adapters.duckdb.credentials import DuckDBCredentials
 from dbt.adapters.duckdb.environments import Environment
 
-from warehouse import profile_output
+from lifecycle.engines import profile_output
 
 
 def test_settings_apply_again_after_a_spill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

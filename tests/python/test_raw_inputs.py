@@ -198,7 +198,7 @@ def test_failed_model_is_one_line_naming_the_model(raw_dir: Path, tmp_path: Path
     # vars no longer reach a model: they are refused before anything runs, test_vars.py.)
     # It records the same inputs as the run's, so that the run continues it instead of
     # rebuilding (test_switching_inputs.py).
-    from build_inputs import BuildInputs, write_record
+    from lifecycle.build_inputs import BuildInputs, write_record
 
     published = tmp_path / "w.duckdb"
     with duckdb.connect(str(published)) as con:

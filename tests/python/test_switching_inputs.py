@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from build_inputs import BuildInputs, FileIdentity, why_not_incremental
+from lifecycle.build_inputs import BuildInputs, FileIdentity, why_not_incremental
 from conftest import CASES_DIR, PipelineRun, run_pipeline
 
 OWN_FILES = CASES_DIR / "worked_example" / "raw"

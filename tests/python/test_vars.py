@@ -17,7 +17,7 @@ import yaml
 
 from conftest import PROJECT_DIR, run_pipeline
 
-import dbt_vars
+from lifecycle import dbt_vars
 
 VAR_CALL = re.compile(r"""var\(\s*['"](\w+)['"]""")
 

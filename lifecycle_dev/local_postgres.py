@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A throwaway PostgreSQL server in a folder, for tests and demos of the postgres target.
 
     with LocalPostgres(folder) as server:
@@ -6,9 +5,9 @@
 
 or from a shell:
 
-    eval "$(python scripts/local_postgres.py start --dir /tmp/lifecycle-pg)"
+    eval "$(python -m lifecycle_dev.local_postgres start --dir /tmp/lifecycle-pg)"
     ...
-    python scripts/local_postgres.py stop --dir /tmp/lifecycle-pg
+    python -m lifecycle_dev.local_postgres stop --dir /tmp/lifecycle-pg
 
 The server runs the PostgreSQL binaries of the machine (initdb and pg_ctl on PATH, or the newest
 /usr/lib/postgresql/<version>/bin of Debian's postgresql package), with its data, log and socket
@@ -37,7 +36,7 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-import cli_checks
+from lifecycle import cli_checks
 
 LOGGER = logging.getLogger(__name__)
 
@@ -236,7 +235,7 @@ class LocalPostgres:
 def main(argv: list[str] | None = None) -> int:
     parser = cli_checks.ArgumentParser(
         description="A throwaway PostgreSQL server in a folder (for tests and demos of the postgres target).",
-        epilog='Example: eval "$(python scripts/local_postgres.py start --dir /tmp/lifecycle-pg)"',
+        epilog='Example: eval "$(python -m lifecycle_dev.local_postgres start --dir /tmp/lifecycle-pg)"',
     )
     commands = parser.add_subparsers(dest="command", required=True)
     start = commands.add_parser(

@@ -14,6 +14,7 @@ Callers name tables by their plain schema (`marts.dim_customers`); `relation()` 
 
 from __future__ import annotations
 
+from lifecycle import PROJECT_DIR
 import datetime as dt
 import logging
 import os
@@ -25,7 +26,6 @@ from typing import Any
 
 import yaml
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 PROFILE_NAME = "customer_lifecycle"
 TARGETS = ("duckdb", "postgres", "spark")
 # The schemas dbt writes (dbt_project.yml, the raw source); published as a whole on Postgres/Spark.

@@ -18,6 +18,7 @@ kept together with the tables it describes.
 
 from __future__ import annotations
 
+from lifecycle import PROJECT_DIR
 import datetime as dt
 import hashlib
 import json
@@ -25,7 +26,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 RECORD_TABLE = "lifecycle_meta.build_inputs"
 # The raw tables and the file layouts a raw folder may hold them in (README "Running on your own
 # data"); the demo data is the seeds of seeds/demo.

@@ -16,6 +16,7 @@ instead of silently showing "Failed" again.
 
 from __future__ import annotations
 
+from lifecycle import PROJECT_DIR
 import html
 import logging
 import os
@@ -25,8 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-DATA_DOCS_ASSETS = PROJECT_DIR / "scripts" / "data_docs_assets" / "node_modules"
+DATA_DOCS_ASSETS = PROJECT_DIR / "lifecycle" / "data_docs_assets" / "node_modules"
 # Each CDN address GX 1.x writes into its pages, and the npm file that is the same asset.
 CDN_ASSETS = {
     "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": "bootstrap/dist/css/bootstrap.min.css",
