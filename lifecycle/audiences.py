@@ -14,7 +14,6 @@ Exit status: 0 on success; 2 when the warehouse, the output folder or an --actio
 
 from __future__ import annotations
 
-from lifecycle import PROJECT_DIR
 import argparse
 import logging
 import re
@@ -24,10 +23,9 @@ from typing import Sequence
 
 import duckdb
 
-from lifecycle import cli_checks
-from lifecycle import console
+from lifecycle import cli_checks, console
+from lifecycle.engines.duckdb import DEFAULT_WAREHOUSE
 
-DEFAULT_WAREHOUSE = PROJECT_DIR / "warehouse" / "lifecycle.duckdb"
 AUDIENCE_COLUMNS = [
     "person_id", "customer_id", "customer_type", "action", "channel", "reason", "as_of_date"
 ]

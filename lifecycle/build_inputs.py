@@ -18,7 +18,6 @@ kept together with the tables it describes.
 
 from __future__ import annotations
 
-from lifecycle import PROJECT_DIR
 import datetime as dt
 import hashlib
 import json
@@ -26,10 +25,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from lifecycle import PROJECT_DIR, raw_inputs
+
 RECORD_TABLE = "lifecycle_meta.build_inputs"
 # The raw tables and the file layouts a raw folder may hold them in (README "Running on your own
 # data"); the demo data is the seeds of seeds/demo.
-RAW_TABLES = ("orders", "touchpoints")
 DEMO_SEEDS = PROJECT_DIR / "seeds" / "demo"
 # Files whose change changes what a row becomes: every stored row must be recomputed.
 PROJECT_FILES = ("models", "macros", "seeds/reference", "dbt_project.yml")
@@ -60,19 +60,11 @@ def _hash_range(path: Path, start: int, end: int) -> str:
 
 
 def raw_files(raw_dir: Path | None) -> dict[str, Path]:
-    """The input files of a raw folder by their name relative to it (the demo seeds without one)."""
+    """The input files of a raw folder by their name relative to it (the demo seeds without one),
+    as the raw-input finder finds them (RawInputError when it finds none)."""
     if raw_dir is None:
         return {path.name: path for path in sorted(DEMO_SEEDS.glob("*.csv"))}
-    found: dict[str, Path] = {}
-    for table in RAW_TABLES:
-        for candidate in (raw_dir / f"{table}.csv", raw_dir / f"{table}.parquet"):
-            if candidate.is_file():
-                found[candidate.name] = candidate
-        parts = raw_dir / table
-        if parts.is_dir():
-            for part in sorted(parts.glob("*.parquet")):
-                found[f"{table}/{part.name}"] = part
-    return found
+    return raw_inputs.files_by_name(raw_dir, raw_inputs.find(raw_dir))
 
 
 def project_fingerprint() -> str:

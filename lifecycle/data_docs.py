@@ -8,7 +8,7 @@ scripts/validate.py has GX render the docs, then post-processes the pages here:
 - GX has only two states, so a batch whose only failed expectations have severity "warning"
   would show a red "Failed" while the run says WARNED and exits 0: its page and its row on the
   index show an amber "Warning" instead;
-- each page that did not pass starts with the run's own sentences (scripts/quality_messages.py).
+- each page that did not pass starts with the run's own sentences (lifecycle/quality_messages.py).
 GX 1.x renders pages from fixed templates; every rewrite below checks that it found its marker
 and returns what it could not do, so a GX upgrade that changes the markup fails the tests
 instead of silently showing "Failed" again.
@@ -16,7 +16,6 @@ instead of silently showing "Failed" again.
 
 from __future__ import annotations
 
-from lifecycle import PROJECT_DIR
 import html
 import logging
 import os
@@ -25,6 +24,8 @@ import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from lifecycle import PROJECT_DIR
 
 DATA_DOCS_ASSETS = PROJECT_DIR / "lifecycle" / "data_docs_assets" / "node_modules"
 # Each CDN address GX 1.x writes into its pages, and the npm file that is the same asset.

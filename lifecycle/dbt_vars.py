@@ -9,7 +9,6 @@ Run it to print the README's "Settings (dbt vars)" table; --write-readme puts it
 
 from __future__ import annotations
 
-from lifecycle import PROJECT_DIR
 import argparse
 import datetime as dt
 import difflib
@@ -22,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from lifecycle import console
+from lifecycle import PROJECT_DIR, console
 
 DECLARATION_FILE = PROJECT_DIR / "macros" / "check_vars.sql"
 README = PROJECT_DIR / "README.md"
@@ -31,6 +30,7 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 KINDS = {
     "integer": "an integer", "number": "a number", "date": "a date (YYYY-MM-DD)",
     "path": "a folder path", "text": "a text", "boolean": "true or false",
+    "files": "a mapping of raw table to file path",
 }
 TABLE_START = "| var | type | default | meaning |"
 
@@ -85,6 +85,12 @@ def is_allowed(value: Any, spec: dict[str, Any]) -> bool:
         except ValueError:
             return False
         return True
+    if kind == "files":
+        # {orders: path, touchpoints: {format: parquet, path: ...}}: every value names a path
+        return isinstance(value, dict) and all(
+            isinstance(entry, str) or (isinstance(entry, dict) and isinstance(entry.get("path"), str))
+            for entry in value.values()
+        )
     if not isinstance(value, str):
         return False
     if kind == "path":

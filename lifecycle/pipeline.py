@@ -45,7 +45,6 @@ says why. Quarantined rows and unknown event types are expected data: warnings, 
 
 from __future__ import annotations
 
-from lifecycle import PROJECT_DIR
 import argparse
 import datetime as dt
 import json
@@ -60,25 +59,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from lifecycle import cli_checks
-from lifecycle import console
+from lifecycle import PROJECT_DIR, cli_checks, console, engines, raw_inputs
 from lifecycle import validate as quality
-from lifecycle import engines
-from lifecycle.build_inputs import BuildInputs, read_record, why_not_incremental, write_record
+from lifecycle.build_inputs import BuildInputs
 from lifecycle.dbt_vars import check_vars
+from lifecycle.engines.duckdb import DEFAULT_WAREHOUSE, WAREHOUSE_ENV_VAR
+from lifecycle.raw_inputs import RawInputError, RawInputs
 from lifecycle.report import REPORT_NAME, RUN_REPORT_NAME, DataQuality, data_quality_summary, write_report
 
-DEFAULT_WAREHOUSE = PROJECT_DIR / "warehouse" / "lifecycle.duckdb"
-WAREHOUSE_ENV_VAR = "LIFECYCLE_WAREHOUSE"
-# The published file is written in this DuckDB storage format so that older DuckDB releases, as
-# bundled by BI tools and notebooks, can open it: DuckDB >= 1.1 reads it (tested with 1.1.3).
-# A file once created in a storage version keeps it when later writers are newer.
-STORAGE_VERSION = "v1.1.0"
 BUILD_RESOURCE_TYPES = [
     "--resource-type", "model", "--resource-type", "test", "--resource-type", "unit_test"
 ]
-# What `mf` reads from PROJECT_DIR/target/ (dbt-metricflow: nothing else there).
-SEMANTIC_MANIFEST = "semantic_manifest.json"
 # Schemas whose tables are counted in the run report.
 REPORTED_SCHEMAS = ("staging", "intermediate", "marts", "audit")
 
@@ -102,6 +93,14 @@ class PipelineError(Exception):
         self.exit_code = exit_code
 
 
+class BadRawInput(PipelineError):
+    """A raw file that the engine could not read (an encoding, a ragged line, not Parquet): the
+    user's input, so exit 2, like the finder's RawInputError."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(str(RawInputError(detail)), exit_code=2)
+
+
 @dataclass(frozen=True)
 class Settings:
     warehouse: Path
@@ -113,6 +112,8 @@ class Settings:
     unit_tests: bool = False
     # what this run reads, taken before it starts (DuckDB): recorded in the published build
     inputs: BuildInputs | None = None
+    # the raw files the finder found in --raw-dir (None: the demo seeds)
+    raw_inputs: RawInputs | None = None
     # -v: dbt's own log on the console too; --quiet: warnings and errors only
     verbose: bool = False
     quiet: bool = False
@@ -120,8 +121,8 @@ class Settings:
     profile_warehouse: Path = DEFAULT_WAREHOUSE
 
     @property
-    def on_duckdb(self) -> bool:
-        return self.target == "duckdb"
+    def engine(self) -> engines.Engine:
+        return engines.engine(self.target)
 
     @property
     def suffix(self) -> str:
@@ -129,18 +130,8 @@ class Settings:
         return str(self.dbt_vars.get("schema_suffix", ""))
 
     @property
-    def build(self) -> Path:
-        return self.warehouse.with_name(self.warehouse.stem + ".build.duckdb")
-
-    @property
     def dbt_target(self) -> Path:
-        if not self.on_duckdb:
-            return self.reports_dir.with_name(self.reports_dir.name + ".dbt_target")
-        return self.warehouse.with_name(self.warehouse.stem + ".dbt_target")
-
-    @property
-    def backup(self) -> Path:
-        return self.warehouse.with_name(self.warehouse.stem + ".previous.duckdb")
+        return self.engine.dbt_target(self)
 
 
 @dataclass
@@ -259,7 +250,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if raw_dir_arg is not None:
         raw_dir = raw_dir_arg.expanduser().resolve()
         if not raw_dir.is_dir():
-            raise PipelineError(f"raw input error: --raw-dir {raw_dir} is not a folder", exit_code=2)
+            raise PipelineError(str(RawInputError(f"--raw-dir {raw_dir} is not a folder")), exit_code=2)
         dbt_vars["raw_dir"] = str(raw_dir)
     if args.as_of is not None:
         dbt_vars["as_of"] = args.as_of.isoformat()
@@ -275,26 +266,17 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             exit_code=2,
         )
     warehouse = args.warehouse.expanduser().resolve()
-    state_dir = warehouse.parent if args.target == "duckdb" else PROJECT_DIR / "warehouse" / args.target
-    reports_dir = (args.reports_dir or state_dir / "reports").expanduser().resolve()
+    engine = engines.engine(args.target)
+    reports_dir = (args.reports_dir or engine.state_dir(warehouse) / "reports").expanduser().resolve()
     try:
-        if args.target == "duckdb" and not args.validate_only:
-            # the build file goes beside the warehouse
-            cli_checks.writable_folder(warehouse.parent, "--warehouse folder")
-        if args.target == "duckdb" and warehouse.exists():
-            # never build over (and publish in place of) a file that is not a warehouse
-            cli_checks.duckdb_file(warehouse, "--warehouse")
+        engine.check_locations(warehouse, building=not args.validate_only)
         cli_checks.writable_folder(reports_dir, "--reports-dir")
     except cli_checks.InputError as error:
         raise PipelineError(str(error), exit_code=2) from None
     # incremental models assume the default as_of (macros/incremental.sql)
     full_refresh = args.full_refresh or "as_of" in dbt_vars
-    if args.target != "duckdb":
-        # a new set of schemas per run: always a full build
-        dbt_vars["schema_suffix"] = engines.new_build_suffix()
-        full_refresh = True
-    if args.target == "spark":
-        os.environ.setdefault("LIFECYCLE_SPARK_DIR", str(PROJECT_DIR / "warehouse" / "spark"))
+    if not args.validate_only:
+        full_refresh = engine.start_run(dbt_vars) or full_refresh
     return Settings(
         warehouse, reports_dir, dbt_vars, full_refresh, args.target, args.unit_tests,
         verbose=args.verbose, quiet=args.quiet,
@@ -303,47 +285,20 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     )
 
 
-def current_inputs(settings: Settings) -> BuildInputs:
-    load_date = settings.dbt_vars.get("load_date")
-    return BuildInputs.of(raw_dir_of(settings), str(load_date) if load_date else None)
-
-
-def choose_build_mode(settings: Settings, report: RunReport) -> Settings:
-    """DuckDB: an incremental run continues the published build only when its inputs have just
-    grown since (scripts/build_inputs.py); otherwise the run rebuilds from an empty file, and
-    says so. Postgres and Spark always build in full, in new schemas."""
-    if not settings.on_duckdb:
-        report.inputs["build"] = "full (new schemas)"
-        return settings
-    settings = replace(settings, inputs=current_inputs(settings))
-    if not settings.warehouse.exists():
-        report.inputs["build"] = "full (nothing published yet)"
-        return settings
-    if settings.full_refresh:
-        report.inputs["build"] = "full (--as-of)" if "as_of" in settings.dbt_vars else "full (--full-refresh)"
-        return settings
-    import duckdb
-
-    try:
-        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-            previous = read_record(con)
-    except duckdb.Error as error:
-        raise PipelineError(
-            f"cannot read the published warehouse {settings.warehouse}: {str(error).splitlines()[0]}",
-            exit_code=2,
-        ) from None
-    reason = why_not_incremental(previous, settings.inputs, raw_dir_of(settings))
-    if reason is None:
-        report.inputs["build"] = "incremental"
-        return settings
-    log.info("inputs changed since the published build (%s): full rebuild", reason)
-    report.inputs["build"] = f"full (inputs changed: {reason})"
-    return replace(settings, full_refresh=True)
-
-
-def raw_dir_of(settings: Settings) -> Path | None:
+def plan_build(settings: Settings, report: RunReport) -> Settings:
+    """Finds the raw files (exit 2 when they are not there as docs/definitions.md §2 says) and
+    asks the engine whether this run builds from empty or continues the published build."""
     raw_dir = settings.dbt_vars.get("raw_dir")
-    return Path(raw_dir) if raw_dir else None
+    if raw_dir:
+        found = raw_inputs.find(Path(raw_dir))
+        settings.dbt_vars["raw_inputs"] = raw_inputs.as_dbt_var(found)
+        settings = replace(settings, raw_inputs=found)
+    try:
+        plan = settings.engine.plan_build(settings)
+    except engines.WarehouseError as error:
+        raise PipelineError(str(error), exit_code=2) from None
+    report.inputs["build"] = plan.why
+    return replace(settings, full_refresh=plan.full_refresh, inputs=plan.inputs)
 
 
 def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
@@ -368,25 +323,21 @@ def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
     cli_args += ["--log-path", str(settings.dbt_target), "--log-level-file", "debug"]
     if not settings.verbose:
         cli_args += ["--log-level", "none"]
-    if settings.on_duckdb:
-        os.environ[WAREHOUSE_ENV_VAR] = str(settings.build)
-    if not parsed_manifest:
-        parse = dbtRunner().invoke(["parse", *cli_args[len(command):]])
-        if not parse.success:
-            raise PipelineError(failure_reason("parse", parse, settings.dbt_vars.get("raw_dir")))
-        parsed_manifest.append(parse.result)
-    progress = console.DbtProgress(step, shown=not (settings.verbose or settings.quiet))
-    try:
-        result = dbtRunner(manifest=parsed_manifest[0], callbacks=[progress]).invoke(cli_args)
-    finally:
-        progress.finish()
-        if settings.on_duckdb:
-            release_warehouse()
+    with settings.engine.dbt_session(settings):
+        if not parsed_manifest:
+            parse = dbtRunner().invoke(["parse", *cli_args[len(command):]])
+            if not parse.success:
+                raise failure("parse", parse, settings)
+            parsed_manifest.append(parse.result)
+        progress = console.DbtProgress(step, shown=not (settings.verbose or settings.quiet))
+        try:
+            result = dbtRunner(manifest=parsed_manifest[0], callbacks=[progress]).invoke(cli_args)
+        finally:
+            progress.finish()
     for warning in progress.warnings:
         log.warning("warning: %s", warning)
     if not result.success:
-        reason = failure_reason(step, result, settings.dbt_vars.get("raw_dir"))
-        raise PipelineError(reason, exit_code=2 if reason.startswith("raw input error") else 1)
+        raise failure(step, result, settings)
     return result
 
 
@@ -394,18 +345,11 @@ def run_dbt(step: str, command: list[str], settings: Settings) -> Any:
 parsed_manifest: list[Any] = []
 
 
-def release_warehouse() -> None:
-    """Closes dbt-duckdb's connection: it keeps the file (and its lock) open after invoke()."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    environment = DuckDBConnectionManager._ENV
-    if environment is not None:
-        environment.close()
-    DuckDBConnectionManager.close_all_connections()
-
-
-def failure_reason(step: str, result: Any, raw_dir: str | None) -> str:
-    """One line saying why a dbt command failed, from its exception or its first failed node."""
+def failure(step: str, result: Any, settings: Settings) -> PipelineError:
+    """Why a dbt command failed, in one line. An error that names one of the raw inputs the
+    finder found (the hook that makes the raw views found no required column in it, the engine
+    could not read it) is BadRawInput, exit 2. Anything else is a failed build (exit 1), named by
+    its first failed node."""
     if result.exception is not None:
         where, message = step, str(result.exception)
     else:
@@ -415,38 +359,46 @@ def failure_reason(step: str, result: Any, raw_dir: str | None) -> str:
             if str(node_result.status).lower() in {"error", "fail", "runtimeerr"}
         ]
         if not failed:
-            return f"{step} failed"
+            return PipelineError(f"{step} failed")
         node = failed[0].node
         where, message = f"{node.resource_type} {node.name}", failed[0].message or ""
     detail = first_informative_line(message) or "no message"
-    if "raw input error:" in detail:
-        return detail[detail.index("raw input error:"):]
-    if raw_dir and raw_dir in message:
-        # a file of the user's could not be read: say which, rather than name the model
-        named_file = CSV_ERROR_FILE.search(message)
-        if "not utf-8 encoded" in message.lower():
-            # DuckDB's own words come on later lines than "CSV Error on Line: 2"
-            line = CSV_ERROR_LINE.search(message)
-            name = Path(named_file.group(1).strip()).name if named_file else "a raw file"
-            where = f" (line {line.group(1)})" if line else ""
-            return f"raw input error: {name} is not UTF-8{where}: save it as UTF-8 and run again"
-        not_parquet = NOT_PARQUET.search(message)
-        if not_parquet:
-            return (f"raw input error: {not_parquet.group(1)} is not a Parquet file (no Parquet "
-                    "footer: cut short, or another format)")
-        hint = CSV_ERROR_HINT.search(message)
-        return "raw input error: " + "".join([
-            f"{named_file.group(1)}: " if named_file and named_file.group(1) not in detail else "",
-            detail,
-            f" ({hint.group(0).strip()})" if hint else "",
-        ])
+    named = [
+        name
+        for found in (settings.raw_inputs or {}).values()
+        for name in (found.location, *(str(path) for path in found.files))
+    ]
+    if any(name in message for name in named):
+        return BadRawInput(raw_read_error(detail, message))
     if "Out of Memory Error" in message:
         # DuckDB ran out of its memory_limit in an operator that could not spill further (the
         # error can be under another one: a unit test's "check the data types")
         limit = engines.profile_output("duckdb").get("settings", {}).get("memory_limit")
         detail += (f" (DuckDB's memory_limit is {limit}: raise it with LIFECYCLE_DUCKDB_MEMORY_LIMIT,"
                    " README \"Generated data, baselines and the benchmark\")")
-    return f"{step} failed: {where}: {detail}"
+    return PipelineError(f"{step} failed: {where}: {detail}")
+
+
+def raw_read_error(detail: str, message: str) -> str:
+    """What was wrong with a raw file, from the engine's error: which file and, for a CSV file,
+    which line (DuckDB names them on lines of their own)."""
+    detail = detail.removeprefix(RawInputError.PREFIX)
+    named_file = CSV_ERROR_FILE.search(message)
+    if "not utf-8 encoded" in message.lower():
+        # DuckDB's own words come on later lines than "CSV Error on Line: 2"
+        line = CSV_ERROR_LINE.search(message)
+        name = Path(named_file.group(1).strip()).name if named_file else "a raw file"
+        where = f" (line {line.group(1)})" if line else ""
+        return f"{name} is not UTF-8{where}: save it as UTF-8 and run again"
+    not_parquet = NOT_PARQUET.search(message)
+    if not_parquet:
+        return f"{not_parquet.group(1)} is not a Parquet file (no Parquet footer: cut short, or another format)"
+    hint = CSV_ERROR_HINT.search(message)
+    return "".join([
+        f"{named_file.group(1)}: " if named_file and named_file.group(1) not in detail else "",
+        detail,
+        f" ({hint.group(0).strip()})" if hint else "",
+    ])
 
 
 def first_informative_line(message: str) -> str | None:
@@ -473,81 +425,17 @@ def dbt_node_results(result: Any) -> dict[str, Any]:
     return {"counts": counts, "not_passed": not_passed}
 
 
-def remove_database_file(path: Path) -> None:
-    for leftover in (path, path.with_name(path.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-
-
-def prepare_build(settings: Settings) -> None:
-    """DuckDB: a build file next to the published one, its copy or a new file in STORAGE_VERSION.
-    Postgres: --raw-dir's files loaded into the build's raw schema (the server cannot read them)."""
-    if settings.target == "postgres":
-        load_postgres_raw(settings)
-    if not settings.on_duckdb:
-        return
-    import duckdb
-
-    remove_database_file(settings.build)  # a killed run may have left one
-    if settings.warehouse.exists() and not settings.full_refresh:
-        shutil.copyfile(settings.warehouse, settings.build)
-        return
-    with duckdb.connect() as con:
-        con.execute(
-            f"attach '{settings.build}' as build (storage_version '{STORAGE_VERSION}')"
-        )
-
-
-def load_postgres_raw(settings: Settings) -> None:
-    raw_dir = settings.dbt_vars.get("raw_dir")
-    if not raw_dir:
-        return  # the demo seeds are the raw tables
-    from lifecycle.engines import postgres_raw
-
-    with engines.connect("postgres", suffix=settings.suffix) as wh:
-        try:
-            counts = postgres_raw.load_raw_dir(wh.con, Path(raw_dir), f"raw{settings.suffix}")
-        except postgres_raw.RawInputError as error:
-            raise PipelineError(str(error), exit_code=2) from None
-    for table, count in counts.items():
-        log.info("loaded %s rows of %s into raw%s", f"{count:,}", table, settings.suffix)
-
-
-def publish(settings: Settings) -> None:
-    """DuckDB: atomically replaces the published warehouse by the build, keeping the old one as
-    backup. Postgres and Spark: the plain schemas' views now read this build."""
-    if not settings.on_duckdb:
-        with open_build(settings) as wh:
-            wh.publish()
-        return
-    import duckdb
-
-    # what the build was made from, published with it: the next run continues it only if its
-    # inputs have just grown (choose_build_mode); then fold any write-ahead log into the file,
-    # so that the renamed file is complete on its own
-    with duckdb.connect(str(settings.build)) as con:
-        if settings.inputs is not None:
-            write_record(con, settings.inputs)
-        con.execute("checkpoint")
-    remove_database_file(settings.build.with_name(settings.build.name + ".wal"))
-    if settings.warehouse.exists():
-        staged_backup = settings.backup.with_name(settings.backup.name + ".tmp")
-        staged_backup.unlink(missing_ok=True)
-        os.link(settings.warehouse, staged_backup)
-        os.replace(staged_backup, settings.backup)
-    os.replace(settings.build, settings.warehouse)
-
-
 def open_build(settings: Settings) -> Any:
     """A connection to this run's build: the build file, or the versioned schemas."""
     try:
-        return engines.connect(settings.target, settings.build, settings.suffix)
+        return settings.engine.open_build(settings)
     except engines.WarehouseError as error:
         raise PipelineError(str(error)) from None
 
 
 def open_published(settings: Settings) -> Any:
     try:
-        return engines.connect(settings.target, settings.warehouse)
+        return settings.engine.open_published(settings)
     except engines.WarehouseError as error:
         raise PipelineError(str(error), exit_code=2) from None
 
@@ -598,7 +486,7 @@ def write_run_report(report: RunReport, settings: Settings) -> Path:
         lines += ["", "## Expectation suites", ""]
         for suite in report.expectations:
             lines.append(f"- {suite['suite']}: {suite['status']}")
-            # the same sentences as the run printed (scripts/quality_messages.py)
+            # the same sentences as the run printed (lifecycle/quality_messages.py)
             for kind, label in (("errored", "error"), ("failed", "fail"), ("warned", "warn")):
                 lines += [f"  - {label}: {text}" for text in suite.get(kind, [])]
     if report.dbt_results.get("not_passed"):
@@ -709,8 +597,8 @@ class Steps:
 
 def build_check_publish(settings: Settings, report: RunReport) -> None:
     steps = Steps(report, total=6)
-    report.warehouse = build_location(settings)
-    steps.run("prepare", prepare_build, settings)
+    report.warehouse = settings.engine.build_location(settings)
+    steps.run("prepare", settings.engine.prepare_build, settings)
     steps.run("seed", run_dbt, "seed", ["seed", "--full-refresh"], settings)
     resource_types = BUILD_RESOURCE_TYPES if settings.unit_tests else BUILD_RESOURCE_TYPES[:-2]
     build_command = ["build", *resource_types] + (["--full-refresh"] if settings.full_refresh else [])
@@ -720,43 +608,7 @@ def build_check_publish(settings: Settings, report: RunReport) -> None:
         read_warehouse_facts(wh, report, settings.dbt_vars.get("as_of"))
         steps.run("validate", run_validation, wh, settings, report)
     report.docs["dbt_docs"] = str(steps.run("docs", generate_dbt_docs, settings))
-    steps.run("publish", publish, settings)
-    if settings.on_duckdb:
-        share_semantic_manifest(settings)
-        report.warehouse = {
-            "published": str(settings.warehouse),
-            "backup": str(settings.backup) if settings.backup.exists() else None,
-        }
-    else:
-        report.warehouse = {"target": settings.target, "published": f"build {settings.suffix} as views in the plain schemas"}
-
-
-def share_semantic_manifest(settings: Settings) -> None:
-    """`mf` reads PROJECT_DIR/target/semantic_manifest.json only, and opens the file the profile
-    points at: the published build's manifest goes there when the two are the same file. Its
-    relations name the catalog DuckDB gives the file, the first dot-separated part of its name,
-    which the build file (<stem>.build.duckdb) shares with the published one."""
-    built = settings.dbt_target / SEMANTIC_MANIFEST
-    if settings.warehouse != settings.profile_warehouse:
-        log.info(
-            "semantic manifest left in %s: mf opens %s (for mf on this warehouse, set %s=%s "
-            "before the run and before mf)",
-            built, settings.profile_warehouse, WAREHOUSE_ENV_VAR, settings.warehouse,
-        )
-        return
-    shared = PROJECT_DIR / "target" / SEMANTIC_MANIFEST
-    shared.parent.mkdir(exist_ok=True)
-    # a rename, so that an mf starting now reads the old manifest or the new one, never half
-    staged = shared.with_name(f"{SEMANTIC_MANIFEST}.{os.getpid()}.tmp")
-    shutil.copyfile(built, staged)
-    os.replace(staged, shared)
-    log.info("semantic manifest for mf: %s", shared)
-
-
-def build_location(settings: Settings) -> dict[str, str | None]:
-    if settings.on_duckdb:
-        return {"published": str(settings.warehouse), "build": str(settings.build)}
-    return {"target": settings.target, "build": f"schemas *{settings.suffix}"}
+    report.warehouse = steps.run("publish", settings.engine.publish, settings)
 
 
 def install_signal_handlers(settings: Settings, report: RunReport) -> None:
@@ -767,7 +619,7 @@ def install_signal_handlers(settings: Settings, report: RunReport) -> None:
     def stop(signal_number: int, _frame: Any) -> None:
         report.status = "interrupted"
         report.reason = f"interrupted by {signal.Signals(signal_number).name}"
-        print(f"error: {report.reason} ({outcome_note(settings)})", file=sys.stderr, flush=True)
+        print(f"error: {report.reason} ({settings.engine.outcome_note(settings)})", file=sys.stderr, flush=True)
         try:
             write_run_report(report, settings)
         finally:
@@ -775,17 +627,6 @@ def install_signal_handlers(settings: Settings, report: RunReport) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-
-
-def outcome_note(settings: Settings) -> str:
-    if not settings.on_duckdb:
-        return (
-            f"published views untouched; the build's schemas *{settings.suffix} are kept until "
-            "the next successful run"
-        )
-    untouched = "published warehouse untouched" if settings.warehouse.exists() else "nothing published"
-    kept = f"; failed build kept at {settings.build}" if settings.build.exists() else ""
-    return untouched + kept
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -806,14 +647,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "target": settings.target, "unit_tests": settings.unit_tests,
     })
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    log.info(
-        "%s, raw data from %s",
-        f"warehouse {settings.warehouse}" if settings.on_duckdb else f"target {settings.target}",
-        report.inputs["raw_dir"],
-    )
+    log.info("%s, raw data from %s", settings.engine.describe(settings), report.inputs["raw_dir"])
     install_signal_handlers(settings, report)
     try:
-        settings = choose_build_mode(settings, report)
+        settings = plan_build(settings, report)
         build_check_publish(settings, report)
         report.status = "succeeded"
         with open_published(settings) as wh:
@@ -825,7 +662,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_run_report(report, settings)
             write_report(wh, settings.reports_dir / REPORT_NAME, settings.reports_dir / RUN_REPORT_NAME)
         return 0
-    except PipelineError as error:
+    except (PipelineError, RawInputError) as error:
         report.status = "failed"
         report.reason = str(error)
         if not settings.quiet:
@@ -846,13 +683,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if report.status == "failed":
             # the last line, whatever came before it: why, and what was left as it was
             sys.stdout.flush()
-            print(f"error: {report.reason} ({outcome_note(settings)})", file=sys.stderr)
+            print(f"error: {report.reason} ({settings.engine.outcome_note(settings)})", file=sys.stderr)
 
 
 def print_what_the_build_found(settings: Settings) -> None:
     """After a failure, what the build made of the raw rows, when it got as far as the audit
     tables: which rows it kept and quarantined, and why, is often the reason for the failure."""
-    if settings.on_duckdb and not settings.build.exists():
+    if not settings.engine.has_build(settings):
         return
     try:
         with open_build(settings) as wh:
@@ -866,8 +703,9 @@ def print_what_the_build_found(settings: Settings) -> None:
 
 def validate_published(settings: Settings) -> int:
     """--validate-only: the suites on the published warehouse, nothing built or published."""
-    if settings.on_duckdb and not settings.warehouse.is_file():
-        print(f"error: no published warehouse at {settings.warehouse}", file=sys.stderr)
+    missing = settings.engine.has_published(settings)
+    if missing:
+        print(f"error: {missing}", file=sys.stderr)
         return 2
     report = RunReport()
     try:

@@ -15,7 +15,6 @@ published warehouse on Postgres or Spark instead of a DuckDB file.
 
 from __future__ import annotations
 
-from lifecycle import PROJECT_DIR
 import argparse
 import datetime as dt
 import html
@@ -28,11 +27,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Sequence
 
-from lifecycle import cli_checks
-from lifecycle import console
+from lifecycle import cli_checks, console, engines
 from lifecycle.engines import TARGETS, Warehouse, WarehouseError, connect
+from lifecycle.engines.duckdb import DEFAULT_WAREHOUSE
 
-DEFAULT_WAREHOUSE = PROJECT_DIR / "warehouse" / "lifecycle.duckdb"
 REPORT_NAME = "report.html"
 RUN_REPORT_NAME = "run_report.json"
 # One colour per customer type, in the order of seeds.customer_types.
@@ -898,15 +896,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.setup_logging(args)
     console.keep_spark_unloaded(args.target)
     warehouse = args.warehouse.expanduser().resolve()
-    if args.target == "duckdb" and not warehouse.exists():
+    engine = engines.engine(args.target)
+    if engine.name == "duckdb" and not warehouse.exists():
         print(f"error: no warehouse at {warehouse}: run scripts/run_pipeline.py first", file=sys.stderr)
         return 2
-    state_dir = warehouse.parent if args.target == "duckdb" else PROJECT_DIR / "warehouse" / args.target
-    reports_dir = (args.reports_dir or state_dir / "reports").expanduser().resolve()
+    reports_dir = (args.reports_dir or engine.state_dir(warehouse) / "reports").expanduser().resolve()
     output = reports_dir / REPORT_NAME
     try:
-        if args.target == "duckdb":
-            cli_checks.duckdb_file(warehouse, "--warehouse")
+        engine.check_locations(warehouse, building=False)
         cli_checks.writable_folder(reports_dir, "--reports-dir")
         with connect(args.target, warehouse) as wh:
             cli_checks.require_built(wh)

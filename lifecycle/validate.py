@@ -10,10 +10,10 @@ audit schema, so memory stays bounded by the batch size whatever the size of the
 GX runs on its pandas engine (its SQL engine fails every expectation on DuckDB: decisions #35).
 An expectation that raises is reported as an error and fails its suite; it never counts as a pass.
 Severity "warning" expectations only warn. Each problem is printed in words under its suite
-(scripts/quality_messages.py), e.g.
+(lifecycle/quality_messages.py), e.g.
   FAILED   raw_quality (1 batch, 2 rows)
       fail  orders: 11.1 % of rows quarantined (invalid_amount 9.8 %, missing_id 1.3 %) > quarantine_fail_rate 10 %
-Data Docs (static HTML, offline, warnings shown as warnings: scripts/data_docs.py) are written
+Data Docs (static HTML, offline, warnings shown as warnings: lifecycle/data_docs.py) are written
 to --docs-dir.
 
 Exit status: 0 when every suite passed (possibly with warnings), 1 otherwise, 2 on bad usage.
@@ -21,7 +21,6 @@ Exit status: 0 when every suite passed (possibly with warnings), 1 otherwise, 2 
 
 from __future__ import annotations
 
-from lifecycle import PROJECT_DIR
 import argparse
 import json
 import logging
@@ -36,10 +35,7 @@ from typing import Any
 
 import yaml
 
-from lifecycle import cli_checks
-from lifecycle import console
-from lifecycle import data_docs
-from lifecycle import dbt_vars
+from lifecycle import PROJECT_DIR, cli_checks, console, data_docs, dbt_vars, engines
 from lifecycle import quality_messages as messages
 from lifecycle.engines import TARGETS, Warehouse, WarehouseError, connect
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -65,7 +61,7 @@ class SuiteResult:
     status: str  # passed, warned, failed or errored
     batches: int
     rows: int
-    # what went wrong, in words (scripts/quality_messages.py)
+    # what went wrong, in words (lifecycle/quality_messages.py)
     failed: list[str] = field(default_factory=list)
     warned: list[str] = field(default_factory=list)
     errored: list[str] = field(default_factory=list)
@@ -251,7 +247,7 @@ def validate(
 
 
 def write_data_docs(docs_dir: Path, results: Sequence[SuiteResult]) -> None:
-    """Offline assets, and the run's verdicts on GX's pages (scripts/data_docs.py). The docs are
+    """Offline assets, and the run's verdicts on GX's pages (lifecycle/data_docs.py). The docs are
     for people: what cannot be done is logged, it does not fail the validation."""
     remote = data_docs.localize(docs_dir)
     if remote and data_docs.DATA_DOCS_ASSETS.is_dir():
@@ -388,18 +384,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.setup_logging(args)
     console.keep_spark_unloaded(args.target)
     quiet_gx_logging()
-    if args.target == "duckdb" and (args.warehouse is None or not args.warehouse.exists()):
+    engine = engines.engine(args.target)
+    if engine.name == "duckdb" and (args.warehouse is None or not args.warehouse.exists()):
         print(f"error: no warehouse file at {args.warehouse} (--warehouse)", file=sys.stderr)
         return 2
-    default_folder = (
-        args.warehouse.resolve().parent if args.target == "duckdb" else PROJECT_DIR / "warehouse" / args.target
-    )
-    reports_dir = args.reports_dir or default_folder / "reports"
+    warehouse = (args.warehouse or PROJECT_DIR / "warehouse").resolve()
+    reports_dir = args.reports_dir or engine.state_dir(warehouse) / "reports"
     docs_dir = reports_dir / "data_docs"
     try:
         overrides = dbt_vars.check_vars(parse_vars(args.vars))
-        if args.target == "duckdb":
-            cli_checks.duckdb_file(args.warehouse, "--warehouse")
+        engine.check_locations(warehouse, building=False)
         check_suite_files(args.expectations_dir)
         cli_checks.writable_folder(reports_dir, "--reports-dir")
     except ValueError as error:

@@ -30,7 +30,6 @@ appended). This is a benchmark that prints figures, not a timed test.
 
 from __future__ import annotations
 
-from lifecycle import PROJECT_DIR
 import argparse
 import datetime as dt
 import json
@@ -50,7 +49,7 @@ from typing import Sequence
 
 import duckdb
 
-from lifecycle import cli_checks
+from lifecycle import PROJECT_DIR, cli_checks
 from lifecycle import console
 from lifecycle.console import parse_size, size_label
 

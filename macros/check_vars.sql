@@ -4,7 +4,8 @@
     scripts/dbt_vars.py reads the same text from this file, so the pipeline refuses a bad var
     before anything runs and the README's settings table is rendered from it.
 
-    Per var: type (integer, number, date, path, text, boolean), min/max (inclusive), nullable,
+    Per var: type (integer, number, date, path, text, boolean, files: a mapping of raw table to a
+    file path, or to {format, path}), min/max (inclusive), nullable,
     default (equal to dbt_project.yml vars), default_text (the README's wording when the default
     needs words), internal (set by the pipeline, not by users), pattern (text only), meaning.
     Keep it free of Jinja.
@@ -27,7 +28,14 @@ raw_dir:
   nullable: true
   default: null
   default_text: none (demo seeds)
-  meaning: folder of raw files
+  meaning: folder of raw files (scripts/run_pipeline.py --raw-dir finds the files in it and passes them to dbt as raw_inputs)
+raw_inputs:
+  type: files
+  nullable: true
+  default: null
+  default_text: none (demo seeds)
+  internal: true
+  meaning: "the raw files dbt reads, by table: {orders: <file>, touchpoints: <file>}, each a .csv, a .parquet or a glob of .parquet parts; the pipeline sets it from --raw-dir, with dbt alone give it"
 lapsed_after_days:
   type: integer
   min: 1
@@ -147,6 +155,10 @@ schema_suffix:
         {{- 'expected ' ~ expected -}}
     {%- elif spec['type'] == 'path' and value | trim == '' -%}
         {{- 'expected ' ~ expected -}}
+    {%- elif spec['type'] == 'files' and not (value is mapping) -%}
+        {{- 'expected ' ~ expected -}}
+    {%- elif spec['type'] == 'files' and value.values() | reject('string') | rejectattr('path', 'string') | list -%}
+        {{- 'expected ' ~ expected -}}
     {%- elif spec['type'] == 'text' and spec.get('pattern') and not modules.re.search(spec['pattern'], value) -%}
         {{- 'expected ' ~ expected -}}
     {%- elif spec['type'] == 'date' and not is_iso_date(value | string) -%}
@@ -165,6 +177,7 @@ schema_suffix:
     {%- set kinds = {
         'integer': 'an integer', 'number': 'a number', 'date': 'a date (YYYY-MM-DD)',
         'path': 'a folder path', 'text': 'a text', 'boolean': 'true or false',
+        'files': 'a mapping of raw table to file path',
     } -%}
     {%- set words = [kinds[spec['type']]] -%}
     {%- if spec.get('min') is not none and spec.get('max') is not none -%}

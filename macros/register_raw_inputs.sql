@@ -1,8 +1,9 @@
 {#-
-    on-run-start hook. When the var `raw_dir` names a folder, the `raw` source tables become views
-    over the files in it (docs/definitions.md §2): `<table>.csv`, `<table>.parquet` or a folder
-    `<table>/` of Parquet parts. Without `raw_dir` nothing happens: the demo seeds are the raw
-    tables.
+    on-run-start hook. When the var `raw_inputs` names the raw files ({orders: <file>,
+    touchpoints: <file>}, as the pipeline's raw-input finder found them in --raw-dir: lifecycle/
+    raw_inputs.py), the `raw` source tables become views over them (docs/definitions.md §2): a
+    `.csv` file, a `.parquet` file, or a glob of `.parquet` parts. Without it nothing happens: the
+    demo seeds are the raw tables. The files are not looked for here: the finder is the one place.
 
     Each view has exactly the columns declared for the source in `_raw__sources.yml`, all as
     text: a missing optional column reads as null, a missing required column (meta.required) stops
@@ -10,14 +11,22 @@
     hook's SQL creates the views.
 -#}
 {% macro register_raw_inputs() %}
-    {%- set raw_dir = var('raw_dir', none) -%}
+    {%- set files = var('raw_inputs', none) -%}
     {%- set statements = [] -%}
-    {%- if execute and raw_dir -%}
+    {%- if execute and files -%}
         {%- for source_node in graph.sources.values() if source_node.source_name == 'raw' -%}
             {%- do statements.extend(
-                adapter.dispatch('register_raw_input', 'customer_lifecycle')(raw_dir, source_node)
+                adapter.dispatch('register_raw_input', 'customer_lifecycle')(
+                    raw_input_of(files, source_node.name), source_node
+                )
             ) -%}
         {%- endfor -%}
+    {%- elif execute and var('raw_dir', none) -%}
+        {{ exceptions.raise_compiler_error(
+            "raw input error: dbt reads the files named by the var raw_inputs, not a folder: "
+            ~ "scripts/run_pipeline.py --raw-dir " ~ var('raw_dir') ~ " finds them, or give them: "
+            ~ "--vars '{raw_inputs: {orders: <file>, touchpoints: <file>}}' (README \"Running on your own data\")"
+        ) }}
     {%- elif execute -%}
         {%- do drop_raw_input_views() -%}
     {%- endif -%}
@@ -27,6 +36,26 @@
         {%- do adapter.commit() -%}
     {%- endif -%}
     {{- statements | join(';\n') -}}
+{% endmacro %}
+
+
+{#-
+    The entry of `table_name` in the var raw_inputs as {format, path}: a path alone is read as
+    CSV when it ends in .csv and as Parquet otherwise.
+-#}
+{% macro raw_input_of(files, table_name) %}
+    {%- set entry = files.get(table_name) -%}
+    {%- if entry is none -%}
+        {{ exceptions.raise_compiler_error(
+            "raw input error: the var raw_inputs names no file for " ~ table_name
+        ) }}
+    {%- endif -%}
+    {%- set path = entry if entry is string else entry['path'] -%}
+    {%- set format = entry.get('format') if entry is mapping else none -%}
+    {{ return({
+        'path': path,
+        'format': format or ('csv' if (path | trim | lower).endswith('.csv') else 'parquet'),
+    }) }}
 {% endmacro %}
 
 
@@ -56,24 +85,7 @@
     Engines: duckdb (default), postgres and spark (macros/engines/). DuckDB reads the files
     itself with read_csv / read_parquet.
 -#}
-{% macro default__register_raw_input(raw_dir, source_node) %}
-    {%- set folder = raw_input_folder(raw_dir) -%}
-    {%- set table_name = source_node.name -%}
-    {%- set layouts = raw_input_layouts(folder, table_name) -%}
-
-    {%- set probes = [] -%}
-    {%- for layout in layouts -%}
-        {%- do probes.append(
-            "select " ~ loop.index ~ " as layout_index, count(*) as files from glob("
-            ~ sql_string_literal(layout.path) ~ ")"
-        ) -%}
-    {%- endfor -%}
-    {%- set found = [] -%}
-    {%- for row in run_query(probes | join(' union all ')) if row['files'] > 0 -%}
-        {%- do found.append(layouts[row['layout_index'] - 1]) -%}
-    {%- endfor -%}
-
-    {%- set layout = the_raw_input_layout(found, folder, table_name) -%}
+{% macro default__register_raw_input(layout, source_node) %}
     {%- if layout.format == 'csv' -%}
         {%- set file_columns = csv_header_columns(layout.path) -%}
         {%- set column_types = [] -%}
@@ -181,41 +193,3 @@
         "create or replace view " ~ view ~ " as select " ~ (select_list | join(', ')) ~ " from " ~ reader,
     ]) }}
 {% endmacro %}
-
-
-{#- The folder of the var raw_dir, without a trailing slash. -#}
-{% macro raw_input_folder(raw_dir) -%}
-    {%- set folder = raw_dir | string | trim -%}
-    {{ return(folder[:-1] if folder.endswith('/') and folder | length > 1 else folder) }}
-{%- endmacro %}
-
-
-{#- The layouts a raw table may have in the folder (docs/definitions.md §2), in reporting order. -#}
-{% macro raw_input_layouts(folder, table_name) -%}
-    {{ return([
-        {'path': folder ~ '/' ~ table_name ~ '.csv', 'format': 'csv'},
-        {'path': folder ~ '/' ~ table_name ~ '.parquet', 'format': 'parquet'},
-        {'path': folder ~ '/' ~ table_name ~ '/*.parquet', 'format': 'parquet'},
-    ]) }}
-{%- endmacro %}
-
-
-{#-
-    The one layout found among raw_input_layouts; stops the run with one line when there is none
-    (`note` adds what the engine cannot see) or more than one.
--#}
-{% macro the_raw_input_layout(found, folder, table_name, note='') -%}
-    {%- if found | length == 0 -%}
-        {{ exceptions.raise_compiler_error(
-            "raw input error: no " ~ table_name ~ " file in " ~ folder ~ " (expected "
-            ~ table_name ~ ".csv, " ~ table_name ~ ".parquet or a folder " ~ table_name
-            ~ "/ of .parquet files" ~ note ~ ")"
-        ) }}
-    {%- elif found | length > 1 -%}
-        {{ exceptions.raise_compiler_error(
-            "raw input error: " ~ table_name ~ " is given twice in " ~ folder ~ " ("
-            ~ (found | map(attribute='path') | join(' and ')) ~ "); keep one"
-        ) }}
-    {%- endif -%}
-    {{ return(found[0]) }}
-{%- endmacro %}

@@ -1,4 +1,6 @@
-"""One way for the scripts to read (and, on Postgres and Spark, publish) the warehouse on any target.
+"""What every engine shares: reading a warehouse (class Warehouse), publishing a build of
+versioned schemas (SchemaWarehouse, Postgres and Spark), and running the pipeline on it (class
+Engine); lifecycle.engines.duckdb, .postgres and .spark implement them, one module per engine.
 
 The pipeline, the validation and the report ask the same questions of DuckDB, PostgreSQL and
 Spark: run a query, read a table in batches, list tables and column types. Each target answers
@@ -14,17 +16,23 @@ Callers name tables by their plain schema (`marts.dim_customers`); `relation()` 
 
 from __future__ import annotations
 
-from lifecycle import PROJECT_DIR
+import contextlib
 import datetime as dt
 import logging
 import os
 import re
-import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
+
+from lifecycle import PROJECT_DIR
+
+if TYPE_CHECKING:
+    from lifecycle.build_inputs import BuildInputs
+    from lifecycle.raw_inputs import RawInputs
 
 PROFILE_NAME = "customer_lifecycle"
 TARGETS = ("duckdb", "postgres", "spark")
@@ -120,61 +128,6 @@ class Warehouse:
         self.close()
 
 
-class DuckDBWarehouse(Warehouse):
-    """A DuckDB file, opened read-only: the pipeline builds and publishes files, not schemas."""
-
-    VECTOR_ROWS = 2048
-
-    def __init__(self, path: Path) -> None:
-        import duckdb
-
-        super().__init__()
-        try:
-            self.con = duckdb.connect(str(path), read_only=True)
-        except duckdb.Error as error:
-            raise WarehouseError(f"cannot open {path}: {str(error).splitlines()[0]}") from None
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        return self.con.execute(sql).fetchall()
-
-    def frames(self, sql: str, batch_rows: int) -> Iterator[Any]:
-        self.con.execute(sql)
-        vectors = max(1, batch_rows // self.VECTOR_ROWS)
-        first = True
-        while True:
-            frame = self.con.fetch_df_chunk(vectors)
-            if len(frame) == 0 and not first:
-                return
-            first = False
-            yield frame
-            if len(frame) == 0:
-                return
-
-    def tables(self, schemas: Sequence[str]) -> list[str]:
-        listed = ", ".join(f"'{schema}'" for schema in schemas)
-        return [
-            f"{schema}.{table}"
-            for schema, table in self.rows(
-                "select table_schema, table_name from information_schema.tables "
-                f"where table_schema in ({listed}) and table_type = 'BASE TABLE' order by 1, 2"
-            )
-        ]
-
-    def column_types(self, relations: Sequence[str]) -> list[tuple[str, str, str]]:
-        found = []
-        for relation in relations:
-            schema, _, table = relation.partition(".")
-            for column, data_type in self.rows(
-                "select column_name, data_type from information_schema.columns "
-                f"where table_schema = '{schema}' and table_name = '{table}' order by ordinal_position"
-            ):
-                found.append((relation, column, canonical_type(data_type)))
-        return found
-
-    def close(self) -> None:
-        self.con.close()
-
-
 class SchemaWarehouse(Warehouse):
     """Postgres and Spark: builds go to versioned schemas and are published as views."""
 
@@ -230,243 +183,130 @@ class VersionedSchema:
         self.suffix_of = suffix_of
 
 
-class PostgresWarehouse(SchemaWarehouse):
-    """PostgreSQL through psycopg2; publishing is one transaction (readers see all or nothing)."""
-
-    target = "postgres"
-
-    def __init__(self, suffix: str = "") -> None:
-        import psycopg2
-
-        super().__init__(suffix)
-        output = profile_output("postgres")
-        self.dsn = {
-            "host": output["host"], "port": int(output["port"]), "user": output["user"],
-            "password": output.get("password") or "", "dbname": output.get("dbname") or output["database"],
-        }
-        try:
-            self.con = psycopg2.connect(**self.dsn, connect_timeout=10)
-        except psycopg2.Error as error:
-            where = f"{self.dsn['user']}@{self.dsn['host']}:{self.dsn['port']}/{self.dsn['dbname']}"
-            raise WarehouseError(
-                f"cannot connect to PostgreSQL at {where}: {str(error).strip().splitlines()[0]}"
-            ) from None
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        with self.con.cursor() as cursor:
-            cursor.execute(sql)
-            found = cursor.fetchall() if cursor.description else []
-        self.con.commit()
-        return found
-
-    def after_error(self) -> None:
-        self.con.rollback()
-
-    def frames(self, sql: str, batch_rows: int) -> Iterator[Any]:
-        import pandas as pd
-
-        # a named cursor streams from the server instead of loading the whole result
-        with self.con.cursor(name="lifecycle_batches") as cursor:
-            cursor.itersize = batch_rows
-            cursor.execute(sql)
-            first = True
-            while True:
-                batch = cursor.fetchmany(batch_rows)
-                if not batch and not first:
-                    break
-                columns = [column.name for column in cursor.description]
-                yield pd.DataFrame.from_records(batch, columns=columns)
-                first = False
-                if not batch:
-                    break
-        self.con.commit()
-
-    def tables(self, schemas: Sequence[str]) -> list[str]:
-        physical = {f"{schema}{self.suffix}": schema for schema in schemas}
-        listed = ", ".join(f"'{name}'" for name in physical)
-        return [
-            f"{physical[schema]}.{table}"
-            for schema, table in self.rows(
-                "select table_schema, table_name from information_schema.tables "
-                f"where table_schema in ({listed}) and table_type = 'BASE TABLE' order by 1, 2"
-            )
-        ]
-
-    def column_types(self, relations: Sequence[str]) -> list[tuple[str, str, str]]:
-        found = []
-        for relation in relations:
-            schema, _, table = self.relation(relation).partition(".")
-            for column, data_type, precision, scale in self.rows(
-                "select column_name, data_type, numeric_precision, numeric_scale "
-                "from information_schema.columns "
-                f"where table_schema = '{schema}' and table_name = '{table}' order by ordinal_position"
-            ):
-                if data_type == "numeric" and precision is not None:
-                    data_type = f"numeric({precision},{scale})"
-                found.append((relation, column, canonical_type(data_type)))
-        return found
-
-    def schema_names(self) -> list[str]:
-        return [row[0] for row in self.rows("select schema_name from information_schema.schemata")]
-
-    def replace_views(self, built: Sequence[str]) -> None:
-        statements = []
-        existing = self.rows(
-            "select table_schema, table_name, table_type from information_schema.tables "
-            "where table_schema in (" + ", ".join(f"'{schema}'" for schema in PROJECT_SCHEMAS) + ")"
-        )
-        kinds = {f"{schema}.{table}": kind for schema, table, kind in existing}
-        for schema in sorted({name.partition(".")[0] for name in built}):
-            statements.append(f"create schema if not exists {schema}")
-        for name, kind in sorted(kinds.items()):
-            # views of the previous build (or tables of a plain `dbt build`) give way
-            statements.append(f"drop {'view' if kind == 'VIEW' else 'table'} if exists {name} cascade")
-        for name in built:
-            statements.append(f"create view {name} as select * from {self.relation(name)}")
-        with self.con.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-        self.con.commit()
-
-    def record_publication(self) -> None:
-        self.rows(
-            f"create schema if not exists {PUBLISH_LOG.partition('.')[0]}; "
-            f"create table if not exists {PUBLISH_LOG} (suffix text, published_at timestamp); "
-            f"insert into {PUBLISH_LOG} values ('{self.suffix}', now() at time zone 'utc')"
-        )
-
-    def drop_schema(self, name: str) -> None:
-        log.info("dropping old build schema %s", name)
-        self.rows(f"drop schema if exists {name} cascade")
-
-    def close(self) -> None:
-        self.con.close()
-
-
-class SparkWarehouse(SchemaWarehouse):
-    """Spark through the PySpark session of this process (dbt-spark's, or one made alike).
-
-    Spark cannot rename schemas or replace several views at once: each published view is
-    replaced atomically, one after another (README "Running at scale")."""
-
-    target = "spark"
-
-    def __init__(self, suffix: str = "") -> None:
-        super().__init__(suffix)
-        self.session = spark_session()
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        return [tuple(row) for row in self.session.sql(sql).collect()]
-
-    def frames(self, sql: str, batch_rows: int) -> Iterator[Any]:
-        import pandas as pd
-
-        frame = self.session.sql(sql)
-        columns = frame.columns
-        batch: list[tuple[Any, ...]] = []
-        yielded = False
-        for row in frame.toLocalIterator():
-            batch.append(tuple(row))
-            if len(batch) == batch_rows:
-                yield pd.DataFrame.from_records(batch, columns=columns)
-                yielded, batch = True, []
-        if batch or not yielded:
-            yield pd.DataFrame.from_records(batch, columns=columns)
-
-    def tables(self, schemas: Sequence[str]) -> list[str]:
-        found = []
-        existing = set(self.schema_names())
-        for schema in schemas:
-            physical = f"{schema}{self.suffix}"
-            if physical not in existing:
-                continue
-            views = {row[1] for row in self.rows(f"show views in {physical}")}
-            found += [
-                f"{schema}.{row[1]}"
-                for row in self.rows(f"show tables in {physical}")
-                if row[1] not in views and not row[2]
-            ]
-        return sorted(found)
-
-    def column_types(self, relations: Sequence[str]) -> list[tuple[str, str, str]]:
-        found = []
-        for relation in relations:
-            for field in self.session.table(self.relation(relation)).schema.fields:
-                found.append((relation, field.name, canonical_type(field.dataType.simpleString())))
-        return found
-
-    def schema_names(self) -> list[str]:
-        return [row[0] for row in self.rows("show schemas")]
-
-    def replace_views(self, built: Sequence[str]) -> None:
-        existing = set(self.schema_names())
-        for schema in sorted({name.partition(".")[0] for name in built}):
-            self.rows(f"create schema if not exists {schema}")
-        for schema in PROJECT_SCHEMAS:
-            if schema not in existing:
-                continue
-            views = {row[1] for row in self.rows(f"show views in {schema}")}
-            for row in self.rows(f"show tables in {schema}"):
-                name = f"{schema}.{row[1]}"
-                if row[2] or name in built:
-                    continue
-                self.rows(f"drop {'view' if row[1] in views else 'table'} if exists {name}")
-        for name in built:
-            kind = self.rows(f"show tables in {name.partition('.')[0]} like '{name.partition('.')[2]}'")
-            if kind and kind[0][1] not in {row[1] for row in self.rows(f"show views in {name.partition('.')[0]}")}:
-                self.rows(f"drop table if exists {name}")
-            self.rows(f"create or replace view {name} as select * from {self.relation(name)}")
-
-    def record_publication(self) -> None:
-        self.rows(f"create schema if not exists {PUBLISH_LOG.partition('.')[0]}")
-        self.rows(f"create table if not exists {PUBLISH_LOG} (suffix string, published_at timestamp) using parquet")
-        self.rows(f"insert into {PUBLISH_LOG} values ('{self.suffix}', current_timestamp())")
-
-    def drop_schema(self, name: str) -> None:
-        log.info("dropping old build schema %s", name)
-        self.rows(f"drop schema if exists {name} cascade")
-
-
-def spark_session() -> Any:
-    """The process's Spark session: the one dbt-spark started, or a new one configured from the
-    spark output of profiles.yml (the same tables and metastore)."""
-    from pyspark.sql import SparkSession
-
-    output = profile_output("spark")
-    if output.get("method") != "session":
-        raise WarehouseError(
-            f"the spark output uses method {output.get('method')!r}: the scripts read Spark through "
-            "a local session (method: session) only; against a cluster, run dbt build and "
-            "dbt test directly (README \"Running at scale\")"
-        )
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
-    # Python turns Spark timestamps into datetimes in the process's time zone: make it UTC
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    builder = SparkSession.builder.enableHiveSupport()
-    for key, value in (output.get("server_side_parameters") or {}).items():
-        builder = builder.config(key, str(value))
-    session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
-    return session
-
-
-def connect(target: str, duckdb_path: Path | None = None, suffix: str = "") -> Warehouse:
-    """A connection to the warehouse of `target`: a DuckDB file, or a build of Postgres/Spark."""
-    if target == "duckdb":
-        if duckdb_path is None:
-            raise WarehouseError("the duckdb target needs a warehouse file")
-        return DuckDBWarehouse(duckdb_path)
-    if target == "postgres":
-        return PostgresWarehouse(suffix)
-    if target == "spark":
-        return SparkWarehouse(suffix)
-    raise WarehouseError(f"unknown target {target!r} (one of {', '.join(TARGETS)})")
-
-
 def new_build_suffix(now: dt.datetime | None = None) -> str:
     """The schema suffix of a new Postgres or Spark build: its UTC start time."""
     moment = now or dt.datetime.now(dt.timezone.utc)
     return "__v" + moment.strftime("%Y%m%dt%H%M%S")
+
+
+class Run(Protocol):
+    """What an engine needs to know of a pipeline run (lifecycle.pipeline.Settings)."""
+
+    warehouse: Path
+    reports_dir: Path
+    dbt_vars: dict[str, Any]
+    full_refresh: bool
+    raw_inputs: RawInputs | None
+    inputs: BuildInputs | None
+    profile_warehouse: Path
+
+    @property
+    def suffix(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """How a run builds: from empty (full_refresh) or continuing the published build, and why."""
+
+    full_refresh: bool
+    why: str
+    # DuckDB: what the build reads, recorded in it when published (lifecycle.build_inputs)
+    inputs: BuildInputs | None = None
+
+
+class Engine:
+    """One output of profiles.yml as the pipeline runs it: where a run builds, how the raw files
+    reach the build, how a checked build is published, and how either is read. The pipeline
+    calls these methods in this order and never asks which engine it has."""
+
+    name = ""
+
+    def state_dir(self, warehouse: Path) -> Path:
+        """Where reports go by default."""
+        return PROJECT_DIR / "warehouse" / self.name
+
+    def check_locations(self, warehouse: Path, building: bool) -> None:
+        """Refuses (cli_checks.InputError) a --warehouse the run cannot build beside or publish."""
+
+    def start_run(self, dbt_vars: dict[str, Any]) -> bool:
+        """Sets what this engine needs in the run's dbt vars and environment; True when every run
+        must build from empty."""
+        return False
+
+    def describe(self, run: Run) -> str:
+        return f"target {self.name}"
+
+    def dbt_target(self, run: Run) -> Path:
+        """dbt's artifacts and log for this run."""
+        return run.reports_dir.with_name(run.reports_dir.name + ".dbt_target")
+
+    def plan_build(self, run: Run) -> BuildPlan:
+        raise NotImplementedError
+
+    def prepare_build(self, run: Run) -> None:
+        """Makes the place the build goes to, and brings the raw files where dbt reads them."""
+
+    @contextlib.contextmanager
+    def dbt_session(self, run: Run) -> Iterator[None]:
+        """Around each dbt command of the run."""
+        yield
+
+    def open_build(self, run: Run) -> Warehouse:
+        raise NotImplementedError
+
+    def open_published(self, run: Run) -> Warehouse:
+        raise NotImplementedError
+
+    def has_build(self, run: Run) -> bool:
+        """Whether a failed run got as far as making a build to look into."""
+        return True
+
+    def has_published(self, run: Run) -> str | None:
+        """None when a published warehouse exists, else why not (one line)."""
+        return None
+
+    def publish(self, run: Run) -> dict[str, str | None]:
+        """Makes the checked build the published warehouse; returns what the run report says of it."""
+        raise NotImplementedError
+
+    def build_location(self, run: Run) -> dict[str, str | None]:
+        raise NotImplementedError
+
+    def outcome_note(self, run: Run) -> str:
+        """After a failure: what was left as it was, and where the failed build is."""
+        raise NotImplementedError
+
+
+class SchemaEngine(Engine):
+    """Postgres and Spark: each run builds in full into new versioned schemas (marts__v2026...),
+    and publishing points the plain schemas' views at them."""
+
+    def start_run(self, dbt_vars: dict[str, Any]) -> bool:
+        dbt_vars["schema_suffix"] = new_build_suffix()
+        return True
+
+    def plan_build(self, run: Run) -> BuildPlan:
+        return BuildPlan(True, "full (new schemas)")
+
+    def open_build(self, run: Run) -> Warehouse:
+        return self.connect(run.suffix)
+
+    def open_published(self, run: Run) -> Warehouse:
+        return self.connect("")
+
+    def connect(self, suffix: str) -> SchemaWarehouse:
+        raise NotImplementedError
+
+    def publish(self, run: Run) -> dict[str, str | None]:
+        with self.connect(run.suffix) as wh:
+            wh.publish()
+        return {"target": self.name, "published": f"build {run.suffix} as views in the plain schemas"}
+
+    def build_location(self, run: Run) -> dict[str, str | None]:
+        return {"target": self.name, "build": f"schemas *{run.suffix}"}
+
+    def outcome_note(self, run: Run) -> str:
+        return (
+            f"published views untouched; the build's schemas *{run.suffix} are kept until the next "
+            "successful run"
+        )

@@ -116,21 +116,21 @@
 
 
 {#-
-    Postgres cannot read the client's files, so scripts/postgres_raw.py (run by
-    scripts/run_pipeline.py --target postgres --raw-dir) loads each file as is into
-    `<raw schema>.<table>__file`, every column text and named as in the file, and records the
-    file's path as the table's comment. The view then maps those columns like on DuckDB.
+    Postgres cannot read the client's files, so the pipeline (scripts/run_pipeline.py --target
+    postgres --raw-dir; lifecycle/engines/postgres.py) loads each file the var raw_inputs names as
+    it is into `<raw schema>.<table>__file`, every column text and named as in the file. The view
+    then maps those columns like on DuckDB.
 -#}
-{% macro postgres__register_raw_input(raw_dir, source_node) %}
+{% macro postgres__register_raw_input(layout, source_node) %}
     {%- set loaded_name = source_node.name ~ '__file' -%}
     {%- set loaded = adapter.get_relation(
         database=source_node.database, schema=source_node.schema, identifier=loaded_name
     ) -%}
     {%- if loaded is none -%}
         {{ exceptions.raise_compiler_error(
-            "raw input error: no table " ~ source_node.schema ~ "." ~ loaded_name ~ " for raw_dir "
-            ~ raw_dir ~ ": on postgres the files must be loaded first, by scripts/run_pipeline.py"
-            ~ " --target postgres --raw-dir " ~ raw_dir
+            "raw input error: no table " ~ source_node.schema ~ "." ~ loaded_name ~ " for "
+            ~ layout.path ~ ": on postgres the files are loaded by scripts/run_pipeline.py"
+            ~ " --target postgres --raw-dir <folder>"
         ) }}
     {%- endif -%}
 
@@ -139,11 +139,7 @@
         {%- do file_columns.update({column.name | trim | lower: column.name}) -%}
     {%- endfor -%}
 
-    {%- set comment = run_query(
-        "select obj_description(" ~ sql_string_literal(loaded) ~ "::regclass, 'pg_class')"
-    ) -%}
-    {%- set loaded_from = comment.rows[0][0] if comment.rows else none -%}
-    {%- set described_as = (loaded_from ~ " (loaded into " ~ loaded ~ ")") if loaded_from else loaded -%}
-
-    {{ return(raw_input_statements(source_node, file_columns, loaded, described_as)) }}
+    {{ return(raw_input_statements(
+        source_node, file_columns, loaded, layout.path ~ " (loaded into " ~ loaded ~ ")"
+    )) }}
 {% endmacro %}

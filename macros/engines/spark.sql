@@ -24,34 +24,14 @@
 
 
 {#-
-    register_raw_input (macros/register_raw_inputs.sql): Spark reads the files itself. Each file
-    becomes an external table `<table>__file` in the raw schema (CSV: the header gives the
-    columns and every value is text, nothing is inferred; Parquet: the files' own columns), and
-    the `raw` source view selects the declared columns from it.
+    register_raw_input (macros/register_raw_inputs.sql): Spark reads the files the var raw_inputs
+    names itself. Each becomes an external table `<table>__file` in the raw schema (CSV: the
+    header gives the columns and every value is text, nothing is inferred; Parquet: the files'
+    own columns), and the `raw` source view selects the declared columns from it.
 -#}
-{% macro spark__register_raw_input(raw_dir, source_node) %}
-    {%- set folder = raw_input_folder(raw_dir) -%}
-    {%- set table_name = source_node.name -%}
-    {%- set layouts = raw_input_layouts(folder, table_name) -%}
-
-    {%- set listed = spark__raw_input_files(folder, table_name) -%}
-    {%- set found = [] -%}
-    {%- for layout in layouts -%}
-        {%- set relative_path = layout.path[folder | length + 1:] -%}
-        {%- set matches = [] -%}
-        {%- for file in listed -%}
-            {%- if file.relative_path == relative_path
-                or (relative_path.endswith('/*.parquet') and file.relative_path.startswith(table_name ~ '/')) -%}
-                {%- do matches.append(file) -%}
-            {%- endif -%}
-        {%- endfor -%}
-        {%- if matches -%}
-            {%- do found.append(layout) -%}
-        {%- endif -%}
-    {%- endfor -%}
-
-    {#- Spark's file sources skip a file of 0 bytes, the listing too: the message says so. -#}
-    {%- set layout = the_raw_input_layout(found, folder, table_name, '; an empty file is not seen') -%}
+{% macro spark__register_raw_input(layout, source_node) %}
+    {#- Spark's file sources skip a file of 0 bytes; the finder refuses those before dbt runs,
+        so no columns here means the file has no header line. -#}
     {%- set empty_error = "raw input error: " ~ layout.path ~ " is empty (expected a header row)" -%}
 
     {%- set file_table = api.Relation.create(
@@ -105,44 +85,6 @@
         {%- do run_query(statement) -%}
     {%- endfor -%}
     {{ return([]) }}
-{% endmacro %}
-
-
-{#-
-    The files in `folder` that may be one of the layouts of `table_name`, as a list of
-    {relative_path, length}. Spark lists them with the binaryFile source reading only the path
-    and length columns (the file contents are never read); an empty folder lists nothing.
--#}
-{% macro spark__raw_input_files(folder, table_name) %}
-    {%- set listing = 'raw_input_files__' ~ table_name -%}
-    {%- do run_query(
-        "create or replace temporary view " ~ listing ~ " using binaryFile options (path "
-        ~ spark__string_literal(folder) ~ ", recursiveFileLookup 'true')"
-    ) -%}
-    {%- set name_pattern = '/' ~ table_name ~ '([.](csv|parquet)|/[^/]*[.]parquet)$' -%}
-    {%- set listed = run_query(
-        "select path, length from " ~ listing ~ " where path rlike " ~ spark__string_literal(name_pattern)
-    ) -%}
-    {#- a temporary view lives as long as the session, and dbt's catalog (docs generate in the
-        same process) cannot describe one: drop it once read -#}
-    {%- do run_query("drop view if exists " ~ listing) -%}
-    {#- Spark gives absolute URIs (file:/...); the path relative to the folder decides the layout
-        (a file deeper in the folder is no layout). A relative folder is matched by its end. -#}
-    {%- set plain_folder = folder[5:] if folder.startswith('file:') else folder -%}
-    {%- set plain_folder = plain_folder[2:] if plain_folder.startswith('./') else plain_folder -%}
-    {%- set files = [] -%}
-    {%- for row in listed -%}
-        {%- set path = row['path'][5:] if row['path'].startswith('file:') else row['path'] -%}
-        {%- set marker = plain_folder ~ '/' -%}
-        {%- if (plain_folder.startswith('/') and path.startswith(marker))
-            or (not plain_folder.startswith('/') and ('/' ~ marker) in path) -%}
-            {%- set relative_path = path[path.rindex(marker) + (marker | length):] -%}
-            {%- if relative_path.count('/') <= 1 -%}
-                {%- do files.append({'relative_path': relative_path, 'length': row['length']}) -%}
-            {%- endif -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(files) }}
 {% endmacro %}
 
 

@@ -12,7 +12,7 @@ import pickle
 import sys
 from pathlib import Path
 
-from lifecycle.engines import SparkWarehouse
+from lifecycle.engines.spark import SparkWarehouse
 
 
 def main(output: str, tables: list[str]) -> None:

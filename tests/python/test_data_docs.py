@@ -27,7 +27,7 @@ import pytest
 from conftest import CASES_DIR, PROJECT_DIR, run_pipeline
 from lifecycle import data_docs
 from lifecycle import validate as quality
-from lifecycle.engines import DuckDBWarehouse
+from lifecycle.engines.duckdb import DuckDBWarehouse
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -16,7 +16,7 @@ import pytest
 from conftest import CASES_DIR, PROJECT_DIR, run_pipeline
 from lifecycle import quality_messages as messages
 from lifecycle import validate as quality
-from lifecycle.engines import DuckDBWarehouse
+from lifecycle.engines.duckdb import DuckDBWarehouse
 
 DEFAULT_PARAMETERS = {"quarantine_warn_rate": 0.01, "quarantine_fail_rate": 0.10}
 SUITES = sorted(path.stem for path in (PROJECT_DIR / "expectations").glob("*.json"))

@@ -61,6 +61,8 @@ def append_orders(text: str):
 
 
 NOTHING_PUBLISHED = "(nothing published; failed build kept at {tmp}/w.build.duckdb)"
+# the raw-input finder refuses the folder before anything is built (lifecycle/raw_inputs.py)
+NOTHING_BUILT = "(nothing published)"
 # Bad inputs and the exact last line the run prints ({raw}: the raw folder, {tmp}: the
 # warehouse's). Every one exits 2 and prints no traceback.
 BAD_INPUTS = {
@@ -72,12 +74,12 @@ BAD_INPUTS = {
     "missing file": (
         lambda raw: (raw / "touchpoints.csv").unlink(),
         "error: raw input error: no touchpoints file in {raw} (expected touchpoints.csv, "
-        "touchpoints.parquet or a folder touchpoints/ of .parquet files) " + NOTHING_PUBLISHED,
+        "touchpoints.parquet or a folder touchpoints/ of .parquet files) " + NOTHING_BUILT,
     ),
     "empty file": (
         lambda raw: (raw / "orders.csv").write_text(""),
         "error: raw input error: {raw}/orders.csv is empty (expected a header row) "
-        + NOTHING_PUBLISHED,
+        + NOTHING_BUILT,
     ),
     "not UTF-8": (
         latin1_orders,
@@ -92,7 +94,7 @@ BAD_INPUTS = {
     "same table twice": (
         orders_also_as_parquet,
         "error: raw input error: orders is given twice in {raw} ({raw}/orders.csv and "
-        "{raw}/orders.parquet); keep one " + NOTHING_PUBLISHED,
+        "{raw}/orders.parquet); keep one " + NOTHING_BUILT,
     ),
     "not Parquet": (
         parquet_that_is_not,
@@ -120,7 +122,12 @@ def test_bad_input_ends_in_one_exact_line(case: str, raw_dir: Path, tmp_path: Pa
     assert "Traceback" not in run.stderr + run.stdout
     # nothing of dbt's own log on the console (it is in the run's dbt.log)
     assert "Running with dbt" not in run.stdout
-    assert "Running with dbt" in (tmp_path / "w.dbt_target" / "dbt.log").read_text()
+    dbt_log = tmp_path / "w.dbt_target" / "dbt.log"
+    if expected.endswith(NOTHING_BUILT):
+        # refused by the finder: dbt never ran, no build file was made
+        assert not dbt_log.exists() and not (tmp_path / "w.build.duckdb").exists()
+    else:
+        assert "Running with dbt" in dbt_log.read_text()
 
 
 def test_raw_dir_that_does_not_exist(tmp_path: Path):
