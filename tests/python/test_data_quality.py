@@ -1,11 +1,17 @@
-"""The Great Expectations suites (quarantine rates, reconciliation between tables, volumes, the raw
-inputs' columns): each fails on data built to break it, passes on good data and says what it saw
-in words; an expectation that errors fails its suite; memory is bounded by batches."""
+"""The data checks of the warehouse, each made once (docs/decisions.md #84): the Great Expectations
+suites (quarantine rates, reconciliation between tables, volumes, the raw inputs' columns) each
+fail on data built to break them, pass on good data and say what they saw in words; an
+expectation that errors fails its suite; memory is bounded by batches. What the suites no longer
+restate (keys, nulls, value sets, ranges, the marts' columns and types) is a dbt data test or the
+marts' enforced contract, and each such removed expectation is shown caught by its dbt test on the
+same bad data."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -419,3 +425,252 @@ def test_values_are_written_for_people(value: object, text: str):
 def test_shares_are_percentages_with_one_decimal(ratio: float, text: str):
     assert messages.percent(ratio) == text
 
+
+# --- what the suites no longer restate: dbt tests and contracts (docs/decisions.md #84) ----------
+# Each expectation removed from a suite, the bad data that failed it, and the dbt test that fails
+# on that data now. The test's SQL is the one the demo build compiled (its manifest), run on a copy
+# of the good warehouse with the bad data in it, inside a transaction rolled back after each case.
+# The keys' NOT NULL columns are also constraints of the enforced contract: the database refuses
+# the bad row before any test (shown by test_a_contract_not_null_refuses_a_missing_key); to show
+# the test too, the constraint is dropped first.
+
+def drop_not_null(table: str, column: str) -> str:
+    return f"alter table marts.{table} alter column {column} drop not null; "
+
+
+REMOVED_EXPECTATIONS = {
+    # suite dim_customers
+    "dim_customers person_id not null": (
+        drop_not_null("dim_customers", "person_id") + "update marts.dim_customers set person_id = null where person_id = 'c1'",
+        "not_null_dim_customers_person_id"),
+    "dim_customers customer_type not null": (
+        "update marts.dim_customers set customer_type = null where person_id = 'c1'",
+        "not_null_dim_customers_customer_type"),
+    "dim_customers customer_type in the five": (
+        "update marts.dim_customers set customer_type = 'vip' where person_id = 'c1'",
+        "relationships_dim_customers_customer_type__customer_type__ref_customer_types_"),
+    "dim_customers lifecycle_stage in the seven": (
+        "update marts.dim_customers set lifecycle_stage = 'sleeping' where person_id = 'c1'",
+        "relationships_dim_customers_lifecycle_stage__lifecycle_stage__ref_lifecycle_stages_"),
+    "dim_customers valid_order_count >= 0": (
+        "update marts.dim_customers set valid_order_count = -1 where person_id = 'c1'",
+        "at_least_dim_customers_valid_order_count__0"),
+    "dim_customers lifetime_revenue >= 0": (
+        "update marts.dim_customers set lifetime_revenue = -1 where person_id = 'c3'",
+        "at_least_dim_customers_lifetime_revenue__0"),
+    "dim_customers days_since_last_order >= 0": (
+        "update marts.dim_customers set days_since_last_order = -1 where person_id = 'c3'",
+        "at_least_dim_customers_days_since_last_order__0"),
+    "dim_customers as_of_date not null": (
+        "update marts.dim_customers set as_of_date = null where person_id = 'c1'",
+        "not_null_dim_customers_as_of_date"),
+    # suite customer_lifecycle_stages
+    "customer_lifecycle_stages person_id not null": (
+        drop_not_null("customer_lifecycle_stages", "person_id")
+        + "update marts.customer_lifecycle_stages set person_id = null where person_id = 'c1'",
+        "not_null_customer_lifecycle_stages_person_id"),
+    "customer_lifecycle_stages lifecycle_stage in the seven": (
+        "update marts.customer_lifecycle_stages set lifecycle_stage = 'sleeping' where person_id = 'c1' and stage_rank = 1",
+        "relationships_customer_lifecycle_stages_lifecycle_stage__lifecycle_stage__ref_lifecycle_stages_"),
+    "customer_lifecycle_stages stage_rank 1 to 7": (
+        "update marts.customer_lifecycle_stages set stage_rank = 9 where person_id = 'c1' and stage_rank = 3",
+        "relationships_customer_lifecycle_stages_stage_rank__stage_rank__ref_lifecycle_stages_"),
+    "customer_lifecycle_stages entered_at not null": (
+        "update marts.customer_lifecycle_stages set entered_at = null where person_id = 'c1' and stage_rank = 1",
+        "not_null_customer_lifecycle_stages_entered_at"),
+    "customer_lifecycle_stages exited_at >= entered_at": (
+        "update marts.customer_lifecycle_stages set exited_at = entered_at - interval 1 day "
+        "where person_id = 'c1' and stage_rank = 1",
+        "expression_is_true_customer_lifecycle_stages_exited_at___exited_at_is_null_is_current_and_exited_at_"
+        "entered_at_or_exited_at_is_null_"),
+    # suite fct_orders
+    "fct_orders order_id not null": (
+        drop_not_null("fct_orders", "order_id") + "update marts.fct_orders set order_id = null where order_id = 'o1'",
+        "not_null_fct_orders_order_id"),
+    "fct_orders person_id not null": (
+        "update marts.fct_orders set person_id = null where order_id = 'o1'",
+        "not_null_fct_orders_person_id"),
+    "fct_orders status in the six": (
+        "update marts.fct_orders set status = 'lost' where order_id = 'o1'",
+        "accepted_values_fct_orders_status__placed__paid__shipped__completed__cancelled__refunded"),
+    "fct_orders amount not null": (
+        "update marts.fct_orders set amount = null where order_id = 'o1'",
+        "not_null_fct_orders_amount"),
+    "fct_orders amount >= 0": (
+        "update marts.fct_orders set amount = -1 where order_id = 'o1'",
+        "at_least_fct_orders_amount__0"),
+    "fct_orders purchase_number >= 1": (
+        "update marts.fct_orders set purchase_number = 0 where order_id = 'o1'",
+        "at_least_fct_orders_purchase_number__1"),
+    # suite fct_touchpoints
+    "fct_touchpoints touchpoint_id not null": (
+        drop_not_null("fct_touchpoints", "touchpoint_id")
+        + "update marts.fct_touchpoints set touchpoint_id = null where touchpoint_id = 't1'",
+        "not_null_fct_touchpoints_touchpoint_id"),
+    "fct_touchpoints person_id not null": (
+        "update marts.fct_touchpoints set person_id = null where touchpoint_id = 't1'",
+        "not_null_fct_touchpoints_person_id"),
+    "fct_touchpoints occurred_at not null": (
+        "update marts.fct_touchpoints set occurred_at = null where touchpoint_id = 't1'",
+        "not_null_fct_touchpoints_occurred_at"),
+    "fct_touchpoints lifecycle_stage in the seven": (
+        "update marts.fct_touchpoints set lifecycle_stage = 'sleeping' where touchpoint_id = 't1'",
+        "relationships_fct_touchpoints_lifecycle_stage__lifecycle_stage__ref_lifecycle_stages_"),
+    # suite lifecycle_funnel (its 7 rows: marts_volume, test_mart_volume_is_compared_...)
+    "lifecycle_funnel lifecycle_stage in the seven": (
+        "update marts.lifecycle_funnel set lifecycle_stage = 'sleeping' where stage_rank = 7",
+        "relationships_lifecycle_funnel_lifecycle_stage__lifecycle_stage__ref_lifecycle_stages_"),
+    "lifecycle_funnel persons_entered never grows": (
+        "update marts.lifecycle_funnel set persons_entered = 1000 where stage_rank = 7",
+        "non_decreasing_within_lifecycle_funnel_persons_entered___funnel___stage_rank_desc"),
+    "lifecycle_funnel persons_entered >= 0": (
+        "update marts.lifecycle_funnel set persons_entered = -1 where stage_rank = 7",
+        "at_least_lifecycle_funnel_persons_entered__0"),
+    "lifecycle_funnel conversion_from_previous 0 to 1": (
+        "update marts.lifecycle_funnel set conversion_from_previous = 1.5 where stage_rank = 2",
+        "expression_is_true_lifecycle_funnel_conversion_from_previous__conversion_from_previous_between_0_and_1_"
+        "or_conversion_from_previous_is_null"),
+    "lifecycle_funnel conversion_from_first 0 to 1": (
+        "update marts.lifecycle_funnel set conversion_from_first = -0.5 where stage_rank = 2",
+        "expression_is_true_lifecycle_funnel_conversion_from_first__conversion_from_first_between_0_and_1_"
+        "or_conversion_from_first_is_null"),
+    "lifecycle_funnel median_days_from_previous >= 0": (
+        "update marts.lifecycle_funnel set median_days_from_previous = -1 where stage_rank = 2",
+        "at_least_lifecycle_funnel_median_days_from_previous__0"),
+    # suite customer_type_summary (its 5 rows: marts_volume, test_mart_volume_is_compared_...)
+    "customer_type_summary customer_type in the five": (
+        "update marts.customer_type_summary set customer_type = 'vip' where customer_type = 'new'",
+        "relationships_customer_type_summary_customer_type__customer_type__ref_customer_types_"),
+    "customer_type_summary customer_type unique": (
+        "update marts.customer_type_summary set customer_type = 'potential' where customer_type = 'new'",
+        "unique_customer_type_summary_customer_type"),
+    "customer_type_summary persons >= 0": (
+        "update marts.customer_type_summary set persons = -1 where customer_type = 'new'",
+        "at_least_customer_type_summary_persons__0"),
+    "customer_type_summary revenue >= 0": (
+        "update marts.customer_type_summary set revenue = -1 where customer_type = 'new'",
+        "at_least_customer_type_summary_revenue__0"),
+    "customer_type_summary valid_orders >= 0": (
+        "update marts.customer_type_summary set valid_orders = -1 where customer_type = 'new'",
+        "at_least_customer_type_summary_valid_orders__0"),
+    # suite marts_keys_and_volume (now marts_volume): every mart's key unique and not null
+    "dim_customers key unique": (
+        "insert into marts.dim_customers select * from marts.dim_customers where person_id = 'c1'",
+        "unique_dim_customers_person_id"),
+    "customer_lifecycle_stages key unique": (
+        "insert into marts.customer_lifecycle_stages select * from marts.customer_lifecycle_stages "
+        "where person_id = 'c1' and stage_rank = 1",
+        "unique_combination_of_columns_customer_lifecycle_stages_person_id__lifecycle_stage"),
+    "customer_lifecycle_stages key not null": (
+        "update marts.customer_lifecycle_stages set lifecycle_stage = null where person_id = 'c1' and stage_rank = 1",
+        "not_null_customer_lifecycle_stages_lifecycle_stage"),
+    "fct_orders key unique": (
+        "insert into marts.fct_orders select * from marts.fct_orders where order_id = 'o1'",
+        "unique_fct_orders_order_id"),
+    "fct_touchpoints key unique": (
+        "insert into marts.fct_touchpoints select * from marts.fct_touchpoints where touchpoint_id = 't1'",
+        "unique_fct_touchpoints_touchpoint_id"),
+    "lifecycle_funnel key unique": (
+        "update marts.lifecycle_funnel set lifecycle_stage = 'awareness' where stage_rank = 2",
+        "unique_lifecycle_funnel_lifecycle_stage"),
+    "lifecycle_funnel key not null": (
+        drop_not_null("lifecycle_funnel", "lifecycle_stage")
+        + "update marts.lifecycle_funnel set lifecycle_stage = null where stage_rank = 7",
+        "not_null_lifecycle_funnel_lifecycle_stage"),
+    "customer_type_summary key not null": (
+        drop_not_null("customer_type_summary", "customer_type")
+        + "update marts.customer_type_summary set customer_type = null where customer_type = 'new'",
+        "not_null_customer_type_summary_customer_type"),
+    # suite raw_quality: the reconciliation table itself, one row per raw table
+    "row_reconciliation one row per raw table": (
+        "delete from audit.row_reconciliation where raw_table = 'touchpoints'",
+        "assert_every_raw_row_is_accounted_for"),
+    "row_reconciliation raw_table orders or touchpoints": (
+        "update audit.row_reconciliation set raw_table = 'refunds' where raw_table = 'orders'",
+        "accepted_values_row_reconciliation_raw_table__orders__touchpoints"),
+}
+
+
+@pytest.fixture(scope="module")
+def dbt_tests(good_warehouse: Path) -> dict[str, dict]:
+    """The data tests of the good warehouse's build, by name, as its manifest has them."""
+    manifest = json.loads((good_warehouse.parent / f"{good_warehouse.stem}.dbt_target" / "manifest.json").read_text())
+    return {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "test"}
+
+
+@pytest.fixture(scope="module")
+def judged_warehouse(good_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the good warehouse under the same file name (the compiled SQL names its catalog)."""
+    copy = tmp_path_factory.mktemp("judged") / good_warehouse.name
+    shutil.copyfile(good_warehouse, copy)
+    return copy
+
+
+def failing_rows(con: duckdb.DuckDBPyConnection, test: dict) -> int:
+    """What dbt counts for a data test: the rows its SQL returns (it fails when there are any)."""
+    return con.execute(f"select count(*) from ({test['compiled_code']}) as dbt_internal_test").fetchone()[0]
+
+
+@pytest.mark.parametrize("case", sorted(REMOVED_EXPECTATIONS))
+def test_a_removed_expectation_is_caught_by_its_dbt_test(
+    case: str, dbt_tests: dict[str, dict], judged_warehouse: Path
+):
+    statements, test_name = REMOVED_EXPECTATIONS[case]
+    test = dbt_tests[test_name]
+    # an error-severity test, run by every build: it fails the run before anything is published
+    assert test["config"]["severity"].lower() == "error"
+    with duckdb.connect(str(judged_warehouse)) as con:
+        assert failing_rows(con, test) == 0, f"{test_name} fails on the good warehouse"
+        con.execute("begin")
+        try:
+            con.execute(statements)
+            assert failing_rows(con, test) > 0, f"{test_name} does not see: {case}"
+        finally:
+            con.execute("rollback")
+
+
+def test_a_contract_not_null_refuses_a_missing_key(judged_warehouse: Path):
+    with duckdb.connect(str(judged_warehouse)) as con:
+        with pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
+            con.execute("update marts.fct_orders set order_id = null where order_id = 'o1'")
+
+
+def test_a_mart_that_breaks_its_contract_is_not_built(good_warehouse: Path, tmp_path: Path):
+    """The suite marts_schema listed the six marts' columns and types; the marts' enforced contracts
+    (every column's data_type in _marts__models.yml) say the same at build time: a mart whose SQL
+    gives a column another type, drops one or adds one fails, and the run stops before publishing.
+    Shown with dbt on a copy of the project whose marts were edited so."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copyfile(PROJECT_DIR / name, project / name)
+    for folder in ("models", "macros", "seeds", "tests/generic"):
+        shutil.copytree(PROJECT_DIR / folder, project / folder)
+    edits = {  # the model, its last line instead of "select * from final", and the column it breaks
+        "fct_orders": ("select * replace (cast(amount as double) as amount) from final", "amount"),
+        "fct_touchpoints": ("select * exclude (campaign) from final", "campaign"),
+        "lifecycle_funnel": ("select *, 1 as extra_column from final", "extra_column"),
+    }
+    for model, (last_line, _) in edits.items():
+        path = project / "models" / "marts" / f"{model}.sql"
+        text = path.read_text()
+        assert text.rstrip().endswith("select * from final")
+        path.write_text(text.rstrip().removesuffix("select * from final") + last_line + "\n")
+    warehouse = tmp_path / good_warehouse.name
+    shutil.copyfile(good_warehouse, warehouse)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "run", "--full-refresh", "--select", *edits,
+         "--project-dir", str(project), "--profiles-dir", str(project),
+         "--target-path", str(tmp_path / "dbt_target"), "--log-path", str(tmp_path / "dbt_logs")],
+        cwd=project, env={**os.environ, "LIFECYCLE_WAREHOUSE": str(warehouse), "DO_NOT_TRACK": "1"},
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode != 0, done.stdout[-3000:]
+    results = json.loads((tmp_path / "dbt_target" / "run_results.json").read_text())["results"]
+    outcomes = {result["unique_id"].split(".")[-1]: (result["status"], result["message"] or "")
+                for result in results if result["unique_id"].startswith("model.")}
+    assert set(outcomes) == set(edits)
+    for model, (status, message) in outcomes.items():
+        # dbt's words: "This model has an enforced contract that failed." and a table of the columns
+        assert status == "error" and "enforced contract that failed" in message, (model, message)
+        assert edits[model][1] in message, (model, message)
