@@ -39,10 +39,10 @@ OFFLINE_FLAGS = [
 ]
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 # The run's breakages for the docs under test: raw_quality between the warn and the fail rate
-# (warned), and a negative amount (fct_orders failed).
+# (warned), and type shares that do not add up to 1 (customer_type_totals failed).
 BREAKAGES = [
     "update audit.row_reconciliation set quarantine_rate = 0.05 where raw_table = 'orders'",
-    "update marts.fct_orders set amount = -1 where order_id = 'o1'",
+    "update audit.customer_type_totals set share_of_persons_total = 1.1",
 ]
 AMBER = "rgb(255, 193, 7)"  # bootstrap 4's text-warning
 # An address on another host, with or without a scheme.
@@ -258,7 +258,7 @@ def test_data_docs_index_shows_every_suite(reports: Path, tmp_path: Path):
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
-@pytest.mark.parametrize("page", ["index", "warned raw_quality", "failed fct_orders", "suite page"])
+@pytest.mark.parametrize("page", ["index", "warned raw_quality", "failed customer_type_totals", "suite page"])
 def test_data_docs_load_every_asset_with_the_network_cut_off(
     page: str, dark: bool, judged_docs: tuple[Path, dict[str, Any]], browser: DevTools
 ):
@@ -267,7 +267,7 @@ def test_data_docs_load_every_asset_with_the_network_cut_off(
     path = {
         "index": docs / "index.html",
         "warned raw_quality": validation_page(docs, "raw_quality"),
-        "failed fct_orders": validation_page(docs, "fct_orders"),
+        "failed customer_type_totals": validation_page(docs, "customer_type_totals"),
         "suite page": docs / "expectations" / "raw_quality.html",
     }[page]
     loaded = load(browser, path, dark)
@@ -311,13 +311,14 @@ def test_a_suite_with_only_warnings_shows_a_warning_not_failed(
 ):
     require_assets()
     docs, results = judged_docs
-    assert results["raw_quality"].status == "warned" and results["fct_orders"].status == "failed"
+    assert results["raw_quality"].status == "warned" and results["customer_type_totals"].status == "failed"
 
     index = load(browser, docs / "index.html")
     statuses = {row["suite"]: row["status"] for row in index.values["rows"]}
     assert statuses["raw_quality"] == "Warning"
-    assert statuses["fct_orders"] == "Failed"
-    assert {status for suite, status in statuses.items() if suite not in {"raw_quality", "fct_orders"}} == {"Success"}
+    assert statuses["customer_type_totals"] == "Failed"
+    assert {status for suite, status in statuses.items()
+            if suite not in {"raw_quality", "customer_type_totals"}} == {"Success"}
     [warned_row] = [row for row in index.values["rows"] if row["suite"] == "raw_quality"]
     assert "ge-warning-icon" in warned_row["icon"] and "ge-failed-icon" not in warned_row["icon"]
     warning_icons = [icon for icon in index.values["icons"] if "ge-warning-icon" in icon["classes"]]
@@ -333,11 +334,11 @@ def test_a_suite_with_only_warnings_shows_a_warning_not_failed(
     assert all(icon["color"] == AMBER for icon in warned.values["icons"] if "fa-times" not in icon["classes"])
     assert not [icon for icon in warned.values["icons"] if "fa-times" in icon["classes"]]
 
-    failed = load(browser, validation_page(docs, "fct_orders"))
+    failed = load(browser, validation_page(docs, "customer_type_totals"))
     text = " ".join(failed.values["text"].split())
     assert re.search(r"Status:\s+Failed", text)
     assert "The run says: FAILED" in text
-    assert "fail fct_orders: 1 of 7 rows has amount below 0: -1 (order_id o1)" in text
+    assert "fail customer_type_summary: the shares of persons add up to 1.1, not 1" in text
 
 
 def test_the_run_says_what_the_docs_say(judged_docs: tuple[Path, dict[str, Any]]):

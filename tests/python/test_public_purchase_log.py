@@ -102,7 +102,7 @@ def test_the_log_is_published(cdnow: tuple[list[Purchase], PipelineRun]):
     assert report["status"] == "succeeded"
     assert {step["name"]: step["status"] for step in report["steps"]}["publish"] == "ok"
     assert run.warehouse.is_file()
-    volume = next(suite for suite in report["expectations"] if suite["suite"] == "marts_keys_and_volume")
+    volume = next(suite for suite in report["expectations"] if suite["suite"] == "marts_volume")
     assert volume["status"] == "passed"
 
 
