@@ -264,7 +264,7 @@ DETAILS: dict[str, Callable[[Context, Mapping[str, Any]], str]] = {
 
 class PeopleFormatter(string.Formatter):
     """str.format with values written for people; the spec `%` writes a share as a percentage,
-    `@noun` a count with its noun (`{null_keys:@row}`: 1 row, 2 rows)."""
+    `@noun` a count with its noun (`{row_count:@row}`: 1 row, 2 rows)."""
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec == "%":

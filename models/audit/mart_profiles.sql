@@ -1,21 +1,9 @@
-{#- Each mart and the columns of its key (docs/definitions.md §6 grain). -#}
-{%- set mart_keys = {
-    'dim_customers': ['person_id'],
-    'customer_lifecycle_stages': ['person_id', 'lifecycle_stage'],
-    'fct_orders': ['order_id'],
-    'fct_touchpoints': ['touchpoint_id'],
-    'lifecycle_funnel': ['lifecycle_stage'],
-    'customer_type_summary': ['customer_type'],
-} %}
-{%- set key_expressions = {} %}
-{%- for mart_name, key_columns in mart_keys.items() %}
-    {%- set parts = [key_columns[0]] %}
-    {%- for column in key_columns[1:] %}
-        {%- do parts.extend(["'|'", column]) %}
-    {%- endfor %}
-    {%- do key_expressions.update({mart_name: dbt.concat(parts) if parts | length > 1 else parts[0]}) %}
-{%- endfor %}
--- Key and volume profile of each mart, for the data-quality suites: aggregates stay in the
+{#- The marts whose volume is checked (docs/definitions.md §6); their keys are dbt tests. -#}
+{%- set marts = [
+    'dim_customers', 'customer_lifecycle_stages', 'fct_orders', 'fct_touchpoints',
+    'lifecycle_funnel', 'customer_type_summary',
+] %}
+-- Volume profile of each mart, for the data-quality suites: aggregates stay in the
 -- warehouse, whatever the size of the marts. Each mart's volume is compared with the inputs it is
 -- built from (docs/decisions.md #65), so that an empty orders or touchpoints file
 -- (docs/definitions.md §2) does not make the other input's marts look wrong.
@@ -36,12 +24,10 @@ stage_observations as (
 ),
 
 profiles as (
-    {%- for mart_name, key_columns in mart_keys.items() %}
+    {%- for mart_name in marts %}
         select
             '{{ mart_name }}' as mart_name,
-            count(*) as row_count,
-            count(distinct {{ key_expressions[mart_name] }}) as distinct_keys,
-            sum(case when {{ key_columns | join(' is null or ') }} is null then 1 else 0 end) as null_keys
+            count(*) as row_count
         from {{ ref(mart_name) }}
         {%- if not loop.last %}
             union all
@@ -131,8 +117,6 @@ compared as (
     select
         profiles.mart_name,
         profiles.row_count,
-        profiles.distinct_keys,
-        profiles.null_keys,
         bounds.min_expected_rows,
         bounds.max_expected_rows,
         bounds.expected_from,
@@ -157,8 +141,6 @@ final as (
     select
         cast(mart_name as {{ dbt.type_string() }}) as mart_name,
         cast(row_count as {{ dbt.type_bigint() }}) as row_count,
-        cast(distinct_keys as {{ dbt.type_bigint() }}) as distinct_keys,
-        cast(coalesce(null_keys, 0) as {{ dbt.type_bigint() }}) as null_keys,
         cast(min_expected_rows as {{ dbt.type_bigint() }}) as min_expected_rows,
         cast(max_expected_rows as {{ dbt.type_bigint() }}) as max_expected_rows,
         cast(expected_from as {{ dbt.type_string() }}) as expected_from,
