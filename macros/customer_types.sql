@@ -12,3 +12,14 @@
         else 'regular'
     end
 {%- endmacro %}
+
+{#- The stage of rule 4 (loyal): its touchpoints count when they observe it (definitions §4), so
+    that advocacy before the first valid purchase is left out by the seed lifecycle_stages. -#}
+{% macro loyal_type_stage() -%}
+    'advocacy'
+{%- endmacro %}
+
+{#- Whole days from the UTC date of a timestamp to an as-of date (docs/decisions.md #22). -#}
+{% macro days_since(timestamp_expression, as_of_date) -%}
+    {{ dbt.datediff('cast(' ~ timestamp_expression ~ ' as date)', as_of_date, 'day') }}
+{%- endmacro %}

@@ -1,5 +1,5 @@
--- Per person, the customer type as of as_of (docs/definitions.md §5), with the two day counts it
--- rests on.
+-- Per person, the customer type as of as_of (docs/definitions.md §5, by the rule of
+-- macros/customer_types.sql), with the two day counts it rests on.
 with
 
 persons as (
@@ -19,9 +19,17 @@ order_facts as (
 advocacy_touches as (
     select
         person_id,
-        occurred_at
+        occurred_at,
+        lifecycle_stage
     from {{ ref('int_touchpoints_stitched') }}
-    where lifecycle_stage = 'advocacy'
+    where lifecycle_stage = {{ loyal_type_stage() }}
+),
+
+stages as (
+    select
+        lifecycle_stage,
+        observed_by_touchpoint
+    from {{ ref('lifecycle_stages') }}
 ),
 
 as_of as (
@@ -30,15 +38,20 @@ as_of as (
 ),
 
 latest_advocacy as (
-    -- advocacy before the first valid purchase does not make anybody loyal
+    -- only advocacy touchpoints that observe the stage count (definitions §4-5): as shipped, not
+    -- those before the first valid purchase
     select
         advocacy_touches.person_id,
         max(advocacy_touches.occurred_at) as last_advocacy_at
     from advocacy_touches
-    inner join order_facts
-        on
-            advocacy_touches.person_id = order_facts.person_id
-            and advocacy_touches.occurred_at >= order_facts.first_order_at
+    inner join stages
+        on advocacy_touches.lifecycle_stage = stages.lifecycle_stage
+    left join order_facts
+        on advocacy_touches.person_id = order_facts.person_id
+    where
+        {{ touchpoint_observes_stage(
+            'stages.observed_by_touchpoint', 'advocacy_touches.occurred_at', 'order_facts.first_order_at'
+        ) }}
     group by advocacy_touches.person_id
 ),
 
@@ -46,9 +59,9 @@ measured as (
     select
         persons.person_id,
         coalesce(order_facts.valid_order_count, 0) as valid_order_count,
-        {{ dbt.datediff('cast(order_facts.last_order_at as date)', 'as_of.as_of_date', 'day') }}
+        {{ days_since('order_facts.last_order_at', 'as_of.as_of_date') }}
             as days_since_last_order,
-        {{ dbt.datediff('cast(latest_advocacy.last_advocacy_at as date)', 'as_of.as_of_date', 'day') }}
+        {{ days_since('latest_advocacy.last_advocacy_at', 'as_of.as_of_date') }}
             as days_since_last_advocacy
     from persons
     cross join as_of

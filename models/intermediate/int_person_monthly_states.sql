@@ -1,9 +1,10 @@
 -- Per person, one row for each calendar month in which anything about them changed as of that
--- month's end: the facts definitions §4-5 rest on, valid from that month until next_change_month
--- (decisions #29). Changes are additive deltas (an order version starts or stops being the
--- kept one, a touchpoint starts or stops belonging to the person) summed over time; only the
--- first and last valid purchase are not running values (a later refund can remove either), so
--- they are looked up at the change months alone.
+-- month's end: the order facts definitions §4-5 rest on and whether the person exists, valid from
+-- that month until next_change_month (decisions #29); int_person_monthly_stages adds the stage.
+-- Changes are additive deltas (an order version starts or stops being the kept one, a touchpoint
+-- starts or stops belonging to the person) summed over time; only the first and last valid
+-- purchase are not running values (a later refund can remove either), so they are looked up at
+-- the change months alone.
 with
 
 order_versions as (
@@ -20,18 +21,9 @@ order_versions as (
 touchpoints as (
     select
         person_id,
-        occurred_at,
-        lifecycle_stage,
         {{ month_start('attributed_from_date') }} as attributed_from_month,
         {{ month_start('attributed_until_date') }} as attributed_until_month
     from {{ ref('int_touchpoints_attributed_over_time') }}
-),
-
-stages as (
-    select
-        lifecycle_stage,
-        stage_rank
-    from {{ ref('lifecycle_stages') }}
 ),
 
 order_changes as (
@@ -57,29 +49,16 @@ order_changes as (
 
 touchpoint_changes as (
     select
-        touchpoints.person_id,
-        touchpoints.attributed_from_month as change_month,
-        1 as touchpoints_delta,
-        -- stages 1-4 are observed by any touchpoint; loyalty and advocacy only after a purchase
-        case
-            when
-                touchpoints.lifecycle_stage in ('awareness', 'interest', 'consideration', 'decision')
-                then stages.stage_rank
-        end as touchpoint_stage_rank,
-        case when touchpoints.lifecycle_stage = 'loyalty' then touchpoints.occurred_at end as loyalty_touch_at,
-        case when touchpoints.lifecycle_stage = 'advocacy' then touchpoints.occurred_at end as advocacy_touch_at
+        person_id,
+        attributed_from_month as change_month,
+        1 as touchpoints_delta
     from touchpoints
-    left join stages
-        on touchpoints.lifecycle_stage = stages.lifecycle_stage
     union all
     -- an anonymous person's touchpoints move to the customer: the person ceases to exist
     select
         person_id,
         attributed_until_month as change_month,
-        -1 as touchpoints_delta,
-        cast(null as {{ dbt.type_int() }}) as touchpoint_stage_rank,
-        cast(null as {{ dbt.type_timestamp() }}) as loyalty_touch_at,
-        cast(null as {{ dbt.type_timestamp() }}) as advocacy_touch_at
+        -1 as touchpoints_delta
     from touchpoints
     where attributed_until_month is not null
 ),
@@ -92,10 +71,7 @@ changes as (
         valid_orders_delta,
         revenue_delta,
         backed_out_orders_delta,
-        0 as touchpoints_delta,
-        cast(null as {{ dbt.type_int() }}) as touchpoint_stage_rank,
-        cast(null as {{ dbt.type_timestamp() }}) as loyalty_touch_at,
-        cast(null as {{ dbt.type_timestamp() }}) as advocacy_touch_at
+        0 as touchpoints_delta
     from order_changes
     union all
     select
@@ -105,10 +81,7 @@ changes as (
         0 as valid_orders_delta,
         0 as revenue_delta,
         0 as backed_out_orders_delta,
-        touchpoints_delta,
-        touchpoint_stage_rank,
-        loyalty_touch_at,
-        advocacy_touch_at
+        touchpoints_delta
     from touchpoint_changes
 ),
 
@@ -120,10 +93,7 @@ monthly_changes as (
         sum(valid_orders_delta) as valid_orders_delta,
         sum(revenue_delta) as revenue_delta,
         sum(backed_out_orders_delta) as backed_out_orders_delta,
-        sum(touchpoints_delta) as touchpoints_delta,
-        max(touchpoint_stage_rank) as touchpoint_stage_rank,
-        max(loyalty_touch_at) as loyalty_touch_at,
-        max(advocacy_touch_at) as advocacy_touch_at
+        sum(touchpoints_delta) as touchpoints_delta
     from changes
     group by
         person_id,
@@ -165,22 +135,7 @@ running as (
             partition by person_id
             order by change_month asc
             rows between unbounded preceding and current row
-        ) as touchpoints,
-        max(touchpoint_stage_rank) over (
-            partition by person_id
-            order by change_month asc
-            rows between unbounded preceding and current row
-        ) as touchpoint_stage_rank,
-        max(loyalty_touch_at) over (
-            partition by person_id
-            order by change_month asc
-            rows between unbounded preceding and current row
-        ) as last_loyalty_touch_at,
-        max(advocacy_touch_at) over (
-            partition by person_id
-            order by change_month asc
-            rows between unbounded preceding and current row
-        ) as last_advocacy_touch_at
+        ) as touchpoints
     from monthly_changes
 ),
 
@@ -214,11 +169,8 @@ final as (
         running.valid_order_count,
         running.lifetime_revenue,
         running.backed_out_orders,
-        running.touchpoint_stage_rank,
         valid_purchase_bounds.first_order_at,
-        valid_purchase_bounds.last_order_at,
-        running.last_loyalty_touch_at,
-        running.last_advocacy_touch_at
+        valid_purchase_bounds.last_order_at
     from running
     left join valid_purchase_bounds
         on

@@ -1,6 +1,6 @@
 -- Per person and stage, when the stage was first observed (docs/definitions.md §4), before monotone
--- filling: stages 1-4 from touchpoints (and decision from a cancelled or refunded order), purchase
--- from the first valid purchase, loyalty and advocacy only at or after the first valid purchase.
+-- filling: the earliest touchpoint or order that observes it by the rules of
+-- macros/lifecycle_stages.sql (which stage each rule applies to: the seed lifecycle_stages).
 with
 
 touchpoints as (
@@ -24,7 +24,10 @@ orders as (
 stages as (
     select
         lifecycle_stage,
-        stage_rank
+        stage_rank,
+        observed_by_touchpoint,
+        observed_by_valid_purchase,
+        observed_by_backed_out_order
     from {{ ref('lifecycle_stages') }}
 ),
 
@@ -36,71 +39,58 @@ first_purchases as (
     where purchase_number = 1
 ),
 
-pre_purchase_touches as (
-    select
-        person_id,
-        lifecycle_stage,
-        occurred_at as observed_at
-    from touchpoints
-    where lifecycle_stage in ('awareness', 'interest', 'consideration', 'decision')
-),
-
-backed_out_orders as (
-    -- the person decided, then backed out
-    select
-        person_id,
-        'decision' as lifecycle_stage,
-        ordered_at as observed_at
-    from orders
-    where not is_valid_purchase
-),
-
-purchases as (
-    select
-        person_id,
-        case purchase_number when 1 then 'purchase' else 'loyalty' end as lifecycle_stage,
-        ordered_at as observed_at
-    from orders
-    where purchase_number in (1, 2)
-),
-
-post_purchase_touches as (
-    -- loyalty and advocacy touchpoints before the first valid purchase are ignored
+touchpoint_observations as (
     select
         touchpoints.person_id,
-        touchpoints.lifecycle_stage,
+        stages.lifecycle_stage,
+        stages.stage_rank,
         touchpoints.occurred_at as observed_at
     from touchpoints
-    inner join first_purchases
-        on
-            touchpoints.person_id = first_purchases.person_id
-            and touchpoints.occurred_at >= first_purchases.first_purchase_at
-    where touchpoints.lifecycle_stage in ('loyalty', 'advocacy')
+    inner join stages
+        on touchpoints.lifecycle_stage = stages.lifecycle_stage
+    left join first_purchases
+        on touchpoints.person_id = first_purchases.person_id
+    where
+        {{ touchpoint_observes_stage(
+            'stages.observed_by_touchpoint', 'touchpoints.occurred_at', 'first_purchases.first_purchase_at'
+        ) }}
+),
+
+order_observations as (
+    -- each order with the counts as of itself: a valid purchase is the person's purchase_number-th,
+    -- a cancelled or refunded one is backed out; the earliest matching order is the observation
+    select
+        orders.person_id,
+        stages.lifecycle_stage,
+        stages.stage_rank,
+        orders.ordered_at as observed_at
+    from orders
+    inner join stages
+        on {{ orders_observe_stage(
+            'stages.observed_by_valid_purchase',
+            'stages.observed_by_backed_out_order',
+            'coalesce(orders.purchase_number, 0)',
+            'case when orders.is_valid_purchase then 0 else 1 end',
+        ) }}
 ),
 
 observations as (
-    select * from pre_purchase_touches
+    select * from touchpoint_observations
     union all
-    select * from backed_out_orders
-    union all
-    select * from purchases
-    union all
-    select * from post_purchase_touches
+    select * from order_observations
 ),
 
 final as (
     select
-        observations.person_id,
-        observations.lifecycle_stage,
-        stages.stage_rank,
-        min(observations.observed_at) as observed_at
+        person_id,
+        lifecycle_stage,
+        stage_rank,
+        min(observed_at) as observed_at
     from observations
-    inner join stages
-        on observations.lifecycle_stage = stages.lifecycle_stage
     group by
-        observations.person_id,
-        observations.lifecycle_stage,
-        stages.stage_rank
+        person_id,
+        lifecycle_stage,
+        stage_rank
 )
 
 select * from final

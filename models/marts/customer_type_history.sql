@@ -2,6 +2,8 @@
 -- appearance to as_of (decisions #29-#31): for month M, what dim_customers says when the project
 -- runs with as_of = M's last day (as_of itself for the as-of month). Incremental by month: a run
 -- recomputes the last stored month(s) and the new ones; every month when the settings changed.
+-- The stage comes from int_person_monthly_stages; the type depends on each month's as-of date, so
+-- it is applied here, to the months this run builds, by the macro of int_customer_types.
 {%- set settings = {
     'lapsed_after_days': var('lapsed_after_days'),
     'regular_min_orders': var('regular_min_orders'),
@@ -33,13 +35,17 @@ states as (
         is_present,
         valid_order_count,
         lifetime_revenue,
-        backed_out_orders,
-        touchpoint_stage_rank,
-        first_order_at,
-        last_order_at,
-        last_loyalty_touch_at,
-        last_advocacy_touch_at
+        last_order_at
     from {{ ref('int_person_monthly_states') }}
+),
+
+state_stages as (
+    select
+        person_id,
+        change_month,
+        lifecycle_stage,
+        last_advocacy_at
+    from {{ ref('int_person_monthly_stages') }}
 ),
 
 months as (
@@ -48,13 +54,6 @@ months as (
         as_of_date,
         is_complete_month
     from {{ ref('int_calendar_months') }}
-),
-
-stages as (
-    select
-        lifecycle_stage,
-        stage_rank
-    from {{ ref('lifecycle_stages') }}
 ),
 
 {% if is_incremental() %}
@@ -92,12 +91,11 @@ person_months as (
         months_to_build.is_complete_month,
         states.valid_order_count,
         states.lifetime_revenue,
-        states.backed_out_orders,
-        states.touchpoint_stage_rank,
-        states.first_order_at,
-        states.last_order_at,
-        states.last_loyalty_touch_at,
-        states.last_advocacy_touch_at
+        state_stages.lifecycle_stage,
+        {{ days_since('states.last_order_at', 'months_to_build.as_of_date') }}
+            as days_since_last_order,
+        {{ days_since('state_stages.last_advocacy_at', 'months_to_build.as_of_date') }}
+            as days_since_last_advocacy
     from states
     inner join months_to_build
         on
@@ -106,53 +104,29 @@ person_months as (
                 states.next_change_month is null
                 or states.next_change_month > months_to_build.month_start
             )
+    left join state_stages
+        on
+            states.person_id = state_stages.person_id
+            and states.change_month = state_stages.change_month
     where states.is_present
-),
-
-measured as (
-    select
-        *,
-        {{ dbt.datediff('cast(last_order_at as date)', 'as_of_date', 'day') }}
-            as days_since_last_order,
-        -- advocacy before the first valid purchase does not count (definitions §4-5)
-        case
-            when last_advocacy_touch_at >= first_order_at
-                then {{ dbt.datediff('cast(last_advocacy_touch_at as date)', 'as_of_date', 'day') }}
-        end as days_since_last_advocacy
-    from person_months
-),
-
-classified as (
-    select
-        *,
-        {{ customer_type_case('valid_order_count', 'days_since_last_order', 'days_since_last_advocacy') }}
-            as customer_type,
-        -- the highest stage observed (definitions §4): only whether a stage was observed matters
-        case
-            when last_advocacy_touch_at >= first_order_at then 'advocacy'
-            when valid_order_count >= 2 or last_loyalty_touch_at >= first_order_at then 'loyalty'
-            when valid_order_count >= 1 then 'purchase'
-            when backed_out_orders > 0 then 'decision'
-        end as order_based_stage
-    from measured
 ),
 
 final as (
     select
-        classified.month_start,
-        classified.as_of_date,
-        classified.is_complete_month,
-        cast(classified.person_id as {{ dbt.type_string() }}) as person_id,
-        cast(classified.customer_type as {{ dbt.type_string() }}) as customer_type,
-        cast(coalesce(classified.order_based_stage, stages.lifecycle_stage) as {{ dbt.type_string() }})
-            as lifecycle_stage,
-        cast(classified.valid_order_count as {{ dbt.type_bigint() }}) as valid_order_count,
-        cast(classified.lifetime_revenue as decimal(18, 2)) as lifetime_revenue,
-        cast(classified.days_since_last_order as {{ dbt.type_bigint() }}) as days_since_last_order,
+        month_start,
+        as_of_date,
+        is_complete_month,
+        cast(person_id as {{ dbt.type_string() }}) as person_id,
+        cast(
+            {{ customer_type_case('valid_order_count', 'days_since_last_order', 'days_since_last_advocacy') }}
+            as {{ dbt.type_string() }}
+        ) as customer_type,
+        cast(lifecycle_stage as {{ dbt.type_string() }}) as lifecycle_stage,
+        cast(valid_order_count as {{ dbt.type_bigint() }}) as valid_order_count,
+        cast(lifetime_revenue as decimal(18, 2)) as lifetime_revenue,
+        cast(days_since_last_order as {{ dbt.type_bigint() }}) as days_since_last_order,
         cast('{{ settings_hash }}' as {{ dbt.type_string() }}) as run_settings_hash
-    from classified
-    left join stages
-        on classified.touchpoint_stage_rank = stages.stage_rank
+    from person_months
 )
 
 select * from final
