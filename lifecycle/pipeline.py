@@ -9,12 +9,12 @@ failed build is.
 
 Steps, through dbt's programmatic API (dbtRunner) and Great Expectations, one after the other:
   1. prepare   the build file: a copy of the published warehouse (or a new one)
-  2. seed      the reference seeds (and the demo raw data unless --raw-dir is given)
-  3. build     every model and data test, in dependency order (with --unit-tests also dbt's
-               unit tests: for development and CI, not production runs)
-  4. validate  the Great Expectations suites of expectations/ (scripts/validate.py)
-  5. docs      dbt docs (static HTML) of the build
-  6. publish   atomic rename of the build over the published warehouse
+  2. build     one dbt build: the reference seeds (and the demo raw data unless --raw-dir is
+               given), every model and data test, in dependency order (with --unit-tests also
+               dbt's unit tests: for development and CI, not production runs)
+  3. validate  the Great Expectations suites of expectations/ (scripts/validate.py)
+  4. docs      dbt docs (static HTML) of the build
+  5. publish   atomic rename of the build over the published warehouse
 Then a summary (persons per type, funnel, where every raw row went, as-of date), a run report
 (run_report.json and run_report.md, also for failed runs) and report.html (charts and data
 quality, scripts/report.py) in the reports folder. When the published file is the one the dbt
@@ -67,8 +67,12 @@ from lifecycle.engines.duckdb import DEFAULT_WAREHOUSE, WAREHOUSE_ENV_VAR
 from lifecycle.raw_inputs import RawInputError, RawInputs
 from lifecycle.report import REPORT_NAME, RUN_REPORT_NAME, DataQuality, data_quality_summary, write_report
 
+# Seeds, models and data tests in one dbt invocation (one start-up, one set of hooks); seeds are
+# reloaded in full whatever the run (--full-refresh would rebuild the incremental models too, and
+# a copied build holds the same seeds: a changed project rebuilds from empty, build_inputs.py).
 BUILD_RESOURCE_TYPES = [
-    "--resource-type", "model", "--resource-type", "test", "--resource-type", "unit_test"
+    "--resource-type", "seed", "--resource-type", "model", "--resource-type", "test",
+    "--resource-type", "unit_test",
 ]
 # Schemas whose tables are counted in the run report.
 REPORTED_SCHEMAS = ("staging", "intermediate", "marts", "audit")
@@ -464,7 +468,7 @@ def read_warehouse_facts(wh: Any, report: RunReport, given_as_of: str | None) ->
     return facts
 
 
-def write_run_report(report: RunReport, settings: Settings) -> Path:
+def write_run_report(report: RunReport, settings: Settings) -> tuple[Path, dict[str, Any]]:
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     path = settings.reports_dir / "run_report.json"
     document = {**report.__dict__, "finished_at": dt.datetime.now(dt.timezone.utc).isoformat()}
@@ -500,7 +504,7 @@ def write_run_report(report: RunReport, settings: Settings) -> Path:
         for raw_table, reasons in report.quarantine.items():
             lines += [f"- {raw_table} {reason}: {count}" for reason, count in reasons.items()]
     (settings.reports_dir / "run_report.md").write_text("\n".join(lines) + "\n")
-    return path
+    return path, document
 
 
 def print_summary(wh: Any, facts: DataQuality, load_date: str | None = None) -> None:
@@ -595,20 +599,22 @@ class Steps:
             log.info("[%d/%d] %s: %s in %.1f s", self.done, self.total, name, entry["status"], entry["seconds"])
 
 
-def build_check_publish(settings: Settings, report: RunReport) -> None:
-    steps = Steps(report, total=6)
+def build_check_publish(settings: Settings, report: RunReport) -> DataQuality:
+    """The five steps; returns the build's data-quality figures, read once from the build (the
+    published warehouse is that build, renamed or viewed)."""
+    steps = Steps(report, total=5)
     report.warehouse = settings.engine.build_location(settings)
     steps.run("prepare", settings.engine.prepare_build, settings)
-    steps.run("seed", run_dbt, "seed", ["seed", "--full-refresh"], settings)
     resource_types = BUILD_RESOURCE_TYPES if settings.unit_tests else BUILD_RESOURCE_TYPES[:-2]
     build_command = ["build", *resource_types] + (["--full-refresh"] if settings.full_refresh else [])
     build = steps.run("build", run_dbt, "build", build_command, settings)
     report.dbt_results = dbt_node_results(build)
     with open_build(settings) as wh:
-        read_warehouse_facts(wh, report, settings.dbt_vars.get("as_of"))
+        facts = read_warehouse_facts(wh, report, settings.dbt_vars.get("as_of"))
         steps.run("validate", run_validation, wh, settings, report)
     report.docs["dbt_docs"] = str(steps.run("docs", generate_dbt_docs, settings))
     report.warehouse = steps.run("publish", settings.engine.publish, settings)
+    return facts
 
 
 def install_signal_handlers(settings: Settings, report: RunReport) -> None:
@@ -649,18 +655,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     log.info("%s, raw data from %s", settings.engine.describe(settings), report.inputs["raw_dir"])
     install_signal_handlers(settings, report)
+    report_written = False
     try:
         settings = plan_build(settings, report)
-        build_check_publish(settings, report)
+        facts = build_check_publish(settings, report)
         report.status = "succeeded"
         with open_published(settings) as wh:
-            facts = data_quality_summary(wh, given_as_of=settings.dbt_vars.get("as_of"))
             if not settings.quiet:
                 print_summary(wh, facts, settings.dbt_vars["load_date"])
-            # the charts and data-quality page (scripts/report.py) also shows this run's report
+            # the charts and data-quality page (scripts/report.py) also shows this run's report:
+            # written once, and handed over as written instead of read back
             report.docs["report"] = str(settings.reports_dir / REPORT_NAME)
-            write_run_report(report, settings)
-            write_report(wh, settings.reports_dir / REPORT_NAME, settings.reports_dir / RUN_REPORT_NAME)
+            path, document = write_run_report(report, settings)
+            report_written = True
+            write_report(
+                wh, settings.reports_dir / REPORT_NAME,
+                quality=replace(facts, run_report=document, run_report_path=path),
+            )
         return 0
     except (PipelineError, RawInputError) as error:
         report.status = "failed"
@@ -678,8 +689,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        path = write_run_report(report, settings)
-        log.info("run report: %s", path)
+        if not report_written:
+            write_run_report(report, settings)
+        log.info("run report: %s", settings.reports_dir / RUN_REPORT_NAME)
         if report.status == "failed":
             # the last line, whatever came before it: why, and what was left as it was
             sys.stdout.flush()

@@ -880,10 +880,14 @@ or show it.</p>
 """
 
 
-def write_report(wh: Warehouse, output: Path, run_report: Path | None = None) -> Path:
+def write_report(
+    wh: Warehouse, output: Path, run_report: Path | None = None, quality: DataQuality | None = None
+) -> Path:
     """Reads the warehouse (and the run's run_report.json: by default beside the output) and
-    writes the report to output; returns output."""
-    quality = data_quality_summary(wh, run_report or output.parent / RUN_REPORT_NAME)
+    writes the report to output; returns output. The pipeline hands over the figures it already
+    read (`quality`, with its run report) instead of having them read again."""
+    if quality is None:
+        quality = data_quality_summary(wh, run_report or output.parent / RUN_REPORT_NAME)
     page = build_page(wh)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(page, quality, output.parent), encoding="utf-8")

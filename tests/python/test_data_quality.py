@@ -327,7 +327,7 @@ MESSAGE_CASES = {
     "marts_volume": (
         "marts_volume",
         profiles(fct_orders="('fct_orders', 1204, 'fct_orders has 1,204 rows, expected 1,205: one row per kept order')",
-                 fct_touchpoints="('fct_touchpoints', 0, 0, 0, "
+                 fct_touchpoints="('fct_touchpoints', 0, "
                                  "'fct_touchpoints is empty although touchpoints has 1,204 kept rows')"),
         ["FAILED   marts_volume (1 batch, 6 rows)",
          "    fail  fct_orders has 1,204 rows, expected 1,205: one row per kept order",
