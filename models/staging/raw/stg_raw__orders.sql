@@ -9,8 +9,8 @@
 -- depends_on: {{ ref('order_status_map') }}
 
 {%- if var('raw_dir', none) is none and var('raw_inputs', none) is none %}
-    -- without raw files the demo seed is the raw table: loaded first in the same dbt build
-    -- depends_on: {{ ref('raw_orders') }}
+-- without raw files the demo seed is the raw table: loaded first in the same dbt build
+-- depends_on: {{ ref('raw_orders') }}
 {%- endif %}
 
 with

@@ -7,8 +7,8 @@
 ) }}
 
 {%- if var('raw_dir', none) is none and var('raw_inputs', none) is none %}
-    -- without raw files the demo seed is the raw table: loaded first in the same dbt build
-    -- depends_on: {{ ref('raw_touchpoints') }}
+-- without raw files the demo seed is the raw table: loaded first in the same dbt build
+-- depends_on: {{ ref('raw_touchpoints') }}
 {%- endif %}
 
 with
