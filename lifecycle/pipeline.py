@@ -9,12 +9,12 @@ failed build is.
 
 Steps, through dbt's programmatic API (dbtRunner) and Great Expectations, one after the other:
   1. prepare   the build file: a copy of the published warehouse (or a new one)
-  2. build     one dbt build: the reference seeds (and the demo raw data unless --raw-dir is
-               given), every model and data test, in dependency order (with --unit-tests also
-               dbt's unit tests: for development and CI, not production runs)
-  3. validate  the Great Expectations suites of expectations/ (scripts/validate.py)
-  4. docs      dbt docs (static HTML) of the build
-  5. publish   atomic rename of the build over the published warehouse
+  2. seed      the reference seeds (and the demo raw data unless --raw-dir is given)
+  3. build     every model and data test, in dependency order (with --unit-tests also dbt's
+               unit tests: for development and CI, not production runs)
+  4. validate  the Great Expectations suites of expectations/ (scripts/validate.py)
+  5. docs      dbt docs (static HTML) of the build
+  6. publish   atomic rename of the build over the published warehouse
 Then a summary (persons per type, funnel, where every raw row went, as-of date), a run report
 (run_report.json and run_report.md, also for failed runs) and report.html (charts and data
 quality, scripts/report.py) in the reports folder. When the published file is the one the dbt
@@ -67,12 +67,10 @@ from lifecycle.engines.duckdb import DEFAULT_WAREHOUSE, WAREHOUSE_ENV_VAR
 from lifecycle.raw_inputs import RawInputError, RawInputs
 from lifecycle.report import REPORT_NAME, RUN_REPORT_NAME, DataQuality, data_quality_summary, write_report
 
-# Seeds, models and data tests in one dbt invocation (one start-up, one set of hooks); seeds are
-# reloaded in full whatever the run (--full-refresh would rebuild the incremental models too, and
-# a copied build holds the same seeds: a changed project rebuilds from empty, build_inputs.py).
+# The demo seeds are the `raw` source, which dbt's graph does not tie to them: seeded first, by a
+# dbt seed of their own (the project is parsed once for both commands).
 BUILD_RESOURCE_TYPES = [
-    "--resource-type", "seed", "--resource-type", "model", "--resource-type", "test",
-    "--resource-type", "unit_test",
+    "--resource-type", "model", "--resource-type", "test", "--resource-type", "unit_test"
 ]
 # Schemas whose tables are counted in the run report.
 REPORTED_SCHEMAS = ("staging", "intermediate", "marts", "audit")
@@ -600,11 +598,12 @@ class Steps:
 
 
 def build_check_publish(settings: Settings, report: RunReport) -> DataQuality:
-    """The five steps; returns the build's data-quality figures, read once from the build (the
+    """The six steps; returns the build's data-quality figures, read once from the build (the
     published warehouse is that build, renamed or viewed)."""
-    steps = Steps(report, total=5)
+    steps = Steps(report, total=6)
     report.warehouse = settings.engine.build_location(settings)
     steps.run("prepare", settings.engine.prepare_build, settings)
+    steps.run("seed", run_dbt, "seed", ["seed", "--full-refresh"], settings)
     resource_types = BUILD_RESOURCE_TYPES if settings.unit_tests else BUILD_RESOURCE_TYPES[:-2]
     build_command = ["build", *resource_types] + (["--full-refresh"] if settings.full_refresh else [])
     build = steps.run("build", run_dbt, "build", build_command, settings)

@@ -308,7 +308,7 @@ def prepare_csv(folder: Path) -> tuple[Path, Path, StepResult | None]:
 # --- steps -----------------------------------------------------------------------------------
 
 PIPELINE_STEP = re.compile(r"run_pipeline \[\d+/\d+\] (\w+): ok in ([\d.]+) s")
-DBT_NODE = re.compile(r" \d+ of \d+ (OK created|OK loaded|PASS|WARN|FAIL|ERROR) .* in ([\d.]+)s\]$")
+DBT_NODE = re.compile(r" \d+ of \d+ (OK created|PASS|WARN|FAIL|ERROR) .* in ([\d.]+)s\]$")
 
 
 def pipeline_breakdown(step: StepResult, log_file: Path) -> None:
@@ -322,12 +322,13 @@ def pipeline_breakdown(step: StepResult, log_file: Path) -> None:
              (match.groups() for match in map(PIPELINE_STEP.search, lines) if match)}
     models = tests = 0.0
     for match in filter(None, map(DBT_NODE.search, lines)):
-        if match.group(1).startswith("OK"):
+        if match.group(1) == "OK created":
             models += float(match.group(2))
         else:
             tests += float(match.group(2))
     step.build_seconds = steps.get("build")
-    parts = [f"build {steps['build']:.1f} s (seeds and models {models:.1f} s, tests {tests:.1f} s)"
+    parts = [f"seed {steps['seed']:.1f} s" if "seed" in steps else "",
+             f"build {steps['build']:.1f} s (models {models:.1f} s, tests {tests:.1f} s)"
              if "build" in steps else "",
              f"GX validate {steps['validate']:.1f} s" if "validate" in steps else ""]
     step.note = step.note or ", ".join(part for part in parts if part)

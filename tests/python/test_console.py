@@ -16,7 +16,7 @@ from conftest import CaseBuilder, run_pipeline
 from lifecycle.console import DbtProgress, parse_size, size_label
 
 CASE = "worked_example"
-STEP_LINE = re.compile(r"^\[(\d)/5\] (prepare|build|validate|docs|publish)(: ok in \d+\.\d s)?$")
+STEP_LINE = re.compile(r"^\[(\d)/6\] (prepare|seed|build|validate|docs|publish)(: ok in \d+\.\d s)?$")
 
 
 def test_a_default_run_prints_steps_progress_and_summary_only(build_case: CaseBuilder):
@@ -25,7 +25,7 @@ def test_a_default_run_prints_steps_progress_and_summary_only(build_case: CaseBu
     assert len(lines) <= 60, run.stdout
     steps = [line for line in lines if STEP_LINE.match(line)]
     assert [STEP_LINE.match(line).group(2) for line in steps[::2]] == [
-        "prepare", "build", "validate", "docs", "publish"
+        "prepare", "seed", "build", "validate", "docs", "publish"
     ]
     assert all(line.endswith(" s") for line in steps[1::2])
     # the build's counter ends at its total; dbt's own lines are not on the console

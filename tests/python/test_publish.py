@@ -68,7 +68,7 @@ def test_successful_run_publishes_reports_and_keeps_a_backup(published: Path, tm
     assert report["as_of"] == "2026-12-31"
     assert report["row_counts"]["marts.dim_customers"] == 6
     assert [step["name"] for step in report["steps"]] == [
-        "prepare", "build", "validate", "docs", "publish"
+        "prepare", "seed", "build", "validate", "docs", "publish"
     ]
     assert all(step["status"] == "ok" and step["seconds"] >= 0 for step in report["steps"])
     assert {suite["suite"] for suite in report["expectations"]} == {
@@ -151,7 +151,7 @@ def test_killed_run_leaves_the_published_warehouse_intact(published: Path):
         cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     for line in process.stdout:
-        if "[2/5] build" in line:  # the build file is being written now
+        if "[3/6] build" in line:  # the build file is being written now
             break
     time.sleep(1.0)
     process.send_signal(signal.SIGTERM)

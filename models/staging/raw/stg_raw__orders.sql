@@ -8,11 +8,6 @@
 -- the status map is read at compile time (macros/order_status_map.sql)
 -- depends_on: {{ ref('order_status_map') }}
 
-{%- if var('raw_dir', none) is none and var('raw_inputs', none) is none %}
--- without raw files the demo seed is the raw table: loaded first in the same dbt build
--- depends_on: {{ ref('raw_orders') }}
-{%- endif %}
-
 with
 
 source as (

@@ -6,11 +6,6 @@
     on_schema_change='fail',
 ) }}
 
-{%- if var('raw_dir', none) is none and var('raw_inputs', none) is none %}
--- without raw files the demo seed is the raw table: loaded first in the same dbt build
--- depends_on: {{ ref('raw_touchpoints') }}
-{%- endif %}
-
 with
 
 source as (
