@@ -136,3 +136,34 @@ def test_bad_input_is_one_line(
     assert len(error_lines) == 1, run.stderr[-3000:]
     assert fragment in error_lines[0], error_lines[0]
     assert run.returncode == status, output[-3000:]
+
+
+@pytest.mark.parametrize("command, script", [
+    ("run", "run_pipeline"), ("validate", "validate"), ("report", "report"),
+    ("export-audiences", "export_audiences"),
+])
+def test_lifecycle_command_is_the_script(paths: dict[str, str], command: str, script: str):
+    """`lifecycle <command>` (installed by make setup) runs the same code as scripts/<script>.py:
+    the same usage, and the same one-line refusal of a warehouse that is not one."""
+    lifecycle = Path(sys.executable).parent / "lifecycle"
+    arguments = ["--warehouse", paths["not_duckdb"]]
+    by_command = subprocess.run([str(lifecycle), command, *arguments], cwd=PROJECT_DIR,
+                                capture_output=True, text=True, timeout=60)
+    by_script = subprocess.run([sys.executable, str(SCRIPTS / f"{script}.py"), *arguments],
+                               cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60)
+    assert by_command.returncode == by_script.returncode == 2
+    assert by_command.stderr.splitlines()[-1] == by_script.stderr.splitlines()[-1]
+    assert "not a DuckDB database file" in by_command.stderr
+    usage = subprocess.run([str(lifecycle), command, "--help"], capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 0 and usage.stdout.startswith(f"usage: lifecycle {command} ")
+
+
+def test_lifecycle_without_a_known_command_is_one_line():
+    lifecycle = Path(sys.executable).parent / "lifecycle"
+    unknown = subprocess.run([str(lifecycle), "publish"], capture_output=True, text=True, timeout=60)
+    assert unknown.returncode == 2
+    assert unknown.stderr.splitlines() == [
+        "error: unknown command 'publish' (one of run, validate, report, export-audiences)"
+    ]
+    listing = subprocess.run([str(lifecycle)], capture_output=True, text=True, timeout=60)
+    assert listing.returncode == 2 and "lifecycle run" in listing.stdout
